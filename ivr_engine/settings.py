@@ -1,0 +1,119 @@
+"""Engine settings: one YAML file, validated, with environment overrides.
+
+Values come from ``config/engine.yaml`` (or the file named by ``IVR_ENGINE_SETTINGS``) and
+can be overridden per key from the environment as ``IVR_ENGINE_<SECTION>__<KEY>``.
+Secrets are never logged: ``SecretStr`` keeps them out of reprs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "config" / "engine.yaml"
+ENV_PREFIX = "IVR_ENGINE_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(4573, ge=0, le=65535)
+    command_timeout: float = Field(30.0, gt=0)
+    header_timeout: float = Field(5.0, gt=0)
+    max_header_bytes: int = Field(16384, ge=1024)
+    shutdown_grace: float = Field(20.0, ge=0)
+
+
+class AmiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "ivr-engine"
+    secret: SecretStr = SecretStr("")
+    action_timeout: float = Field(5.0, gt=0)
+    reconnect_min: float = Field(0.5, gt=0)
+    reconnect_max: float = Field(10.0, gt=0)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///var/ivr-engine.db"
+
+
+class HttpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class FallbackSettings(_Section):
+    destination: str = Field("8001", pattern=r"^[0-9A-Za-z_*#+-]+$")
+    ring_timeout: int = Field(30, ge=1, le=600)
+
+
+class Settings(_Section):
+    agi: AgiSettings = AgiSettings()
+    ami: AmiSettings = AmiSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    fallback: FallbackSettings = FallbackSettings()
+    source: str = Field("<defaults>", exclude=True)
+
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the project root."""
+        url = self.database.url
+        prefix = "sqlite+aiosqlite:///"
+        if url.startswith(prefix) and not url[len(prefix) :].startswith("/"):
+            path = url[len(prefix) :]
+            if path and path != ":memory:":
+                return prefix + str(PROJECT_ROOT / path)
+        return url
+
+
+class SettingsError(Exception):
+    """The settings file is missing, unreadable or invalid."""
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def load_settings(
+    path: str | Path | None = None, environ: dict[str, str] | None = None
+) -> Settings:
+    """Read, merge and validate the settings; raise SettingsError with a clear reason."""
+    env = dict(os.environ if environ is None else environ)
+    chosen = Path(path or env.get(ENV_PREFIX + "SETTINGS") or DEFAULT_SETTINGS_FILE)
+    try:
+        raw: Any = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise SettingsError(f"{chosen}: cannot read settings: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{chosen}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{chosen}: the settings must be a mapping of sections")
+    for section, values in _env_overrides(env).items():
+        current = raw.setdefault(section, {})
+        if not isinstance(current, dict):
+            raise SettingsError(f"{chosen}: section {section!r} must be a mapping")
+        current.update(values)
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"{chosen}: invalid settings: {reasons}") from exc
+    settings.source = str(chosen)
+    return settings
