@@ -1,0 +1,196 @@
+"""The FastAGI server: one owned task per connection, bounded reads, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
+
+from ivr_engine.agi.errors import AgiError, AgiProtocolError, AgiTimeout, CallerHangup
+from ivr_engine.agi.protocol import read_headers
+from ivr_engine.agi.session import AgiSession
+from ivr_engine.agi.stats import AgiStats
+from ivr_engine.settings import AgiSettings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AgiSession], Awaitable[None] | None]
+Router = Callable[[str], Handler | None]
+Outcome = Literal["completed", "caller_hangup", "handler_error", "no_route", "cancelled"]
+SessionClosed = Callable[[AgiSession, Outcome], None]
+
+RESULT_VARIABLE = "IVR_RESULT"  # read by the dialplan to take its fallback
+FINAL_COMMAND_TIMEOUT = 2.0
+CLOSE_TIMEOUT = 1.0
+STOP_TIMEOUT = 5.0
+STREAM_LIMIT = 64 * 1024
+
+
+class FastAgiServer:
+    """Serve FastAGI connections, routing each by ``agi_network_script``.
+
+    ``routes`` is a mapping of network script to handler, or a callable returning the
+    handler (or None) for a network script. A handler gets the AgiSession; it may be an
+    ``async def`` function or any callable returning an awaitable (or None).
+    """
+
+    def __init__(
+        self,
+        settings: AgiSettings,
+        routes: Mapping[str, Handler] | Router,
+        *,
+        on_session_closed: SessionClosed | None = None,
+    ) -> None:
+        self._settings = settings
+        self._routes = routes
+        self._on_session_closed = on_session_closed
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.stats = AgiStats()
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with port 0)."""
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the FastAGI server is not listening")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("the FastAGI server is already started")
+        self._server = await asyncio.start_server(
+            self._accept,
+            self._settings.host,
+            self._settings.port,
+            limit=max(STREAM_LIMIT, self._settings.max_header_bytes),
+        )
+        log.info("FastAGI server listening on %s:%d", self._settings.host, self.port)
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop accepting, give live sessions ``grace`` seconds, then cancel the rest."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        server.close()
+        grace = self._settings.shutdown_grace if grace is None else grace
+        pending: set[asyncio.Task[None]] = set(self._tasks)
+        if pending and grace > 0:
+            _, pending = await asyncio.wait(pending, timeout=grace)
+        if pending:
+            log.warning("cancelling %d AGI session(s) still running at shutdown", len(pending))
+            for task in pending:
+                task.cancel()
+            _, stuck = await asyncio.wait(pending, timeout=STOP_TIMEOUT)
+            if stuck:
+                log.error("%d AGI session(s) ignored cancellation", len(stuck))
+        try:
+            await asyncio.wait_for(server.wait_closed(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            log.warning("the FastAGI listener did not close in time")
+        log.info("FastAGI server stopped")
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.get_running_loop().create_task(self._serve(reader, writer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stats.connections_accepted += 1
+        try:
+            session = await self._open(reader, writer)
+            if session is not None:
+                await self._run(session)
+        except Exception:  # a bug here must not kill the server or leak out of the task
+            log.exception("FastAGI connection failed")
+        finally:
+            await _close(writer)
+
+    async def _open(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> AgiSession | None:
+        """Read the header block; refuse (count, warn, return None) a bad connection."""
+        peer = writer.get_extra_info("peername")
+        settings = self._settings
+        try:
+            headers = await read_headers(reader, settings.header_timeout, settings.max_header_bytes)
+        except AgiTimeout as exc:
+            self.stats.count_bad("header_timeout")
+            log.warning("FastAGI connection from %s refused: %s", peer, exc)
+            return None
+        except AgiProtocolError as exc:
+            self.stats.count_bad(exc.kind)
+            log.warning("FastAGI connection from %s refused: %s", peer, exc)
+            return None
+        return AgiSession(headers, reader, writer, command_timeout=settings.command_timeout)
+
+    async def _run(self, session: AgiSession) -> None:
+        self.stats.sessions_started += 1
+        self.stats.live_sessions += 1
+        outcome: Outcome = "cancelled"
+        try:
+            outcome = await self._dispatch(session)
+        finally:
+            self.stats.live_sessions -= 1
+            self._count(outcome)
+            if self._on_session_closed is not None:
+                try:
+                    self._on_session_closed(session, outcome)
+                except Exception:
+                    log.exception("on_session_closed failed for %s", session.unique_id)
+
+    async def _dispatch(self, session: AgiSession) -> Outcome:
+        """Run the routed handler; CancelledError propagates, anything else is an outcome."""
+        script = session.network_script
+        try:
+            handler = self._find(script)
+            if handler is None:
+                log.warning("no AGI route for %r (channel %s)", script, session.channel)
+                await _set_result(session, "no-route")
+                return "no_route"
+            result = handler(session)
+            if inspect.isawaitable(result):
+                await result
+        except CallerHangup:
+            return "caller_hangup"
+        except Exception:
+            log.exception("AGI handler for %r failed (channel %s)", script, session.channel)
+            await _set_result(session, "error")
+            return "handler_error"
+        return "completed"
+
+    def _find(self, script: str) -> Handler | None:
+        if isinstance(self._routes, Mapping):
+            return self._routes.get(script)
+        return self._routes(script)
+
+    def _count(self, outcome: Outcome) -> None:
+        stats = self.stats
+        if outcome == "completed":
+            stats.sessions_completed += 1
+        elif outcome == "caller_hangup":
+            stats.caller_hangups += 1
+        elif outcome == "handler_error":
+            stats.handler_errors += 1
+        elif outcome == "no_route":
+            stats.no_route += 1
+        else:
+            stats.sessions_cancelled += 1
+
+
+async def _set_result(session: AgiSession, value: str) -> None:
+    """Tell the dialplan how the session ended, if the channel can still hear it."""
+    if not session.usable:
+        return
+    try:
+        await session.set_variable(RESULT_VARIABLE, value, timeout=FINAL_COMMAND_TIMEOUT)
+    except AgiError as exc:
+        log.info("could not set %s=%s: %s", RESULT_VARIABLE, value, exc)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(TimeoutError, OSError):  # the peer is gone either way
+        await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT)

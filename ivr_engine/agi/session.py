@@ -1,0 +1,284 @@
+"""One call's FastAGI connection: typed commands, hang-up detection, a trace per command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ivr_engine.agi.errors import (
+    AgiCommandError,
+    AgiError,
+    AgiProtocolError,
+    AgiTimeout,
+    CallerHangup,
+)
+from ivr_engine.agi.protocol import (
+    DTMF_DIGITS,
+    AgiReply,
+    dtmf_from_result,
+    quote,
+    read_reply,
+    result_int,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommandTrace:
+    """What one command did: handed to the session's observer (the call journal)."""
+
+    command: str
+    reply: AgiReply | None
+    started: float  # time.monotonic()
+    duration: float
+    error: str | None
+
+
+Observer = Callable[[CommandTrace], None]
+
+
+class AgiSession:
+    """One call: commands run one at a time, each with a timeout.
+
+    After CallerHangup every command raises CallerHangup without writing; after a timeout,
+    a garbled reply or a cancelled command the replies may be out of step, so the session
+    is broken and every command raises AgiError without writing.
+    """
+
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        command_timeout: float,
+        observer: Observer | None = None,
+    ) -> None:
+        self._headers = dict(headers)
+        self._reader = reader
+        self._writer = writer
+        self._command_timeout = command_timeout
+        self.observer = observer
+        self._lock = asyncio.Lock()
+        self._hung_up = False
+        self._broken: str | None = None
+
+    # -- call data -------------------------------------------------------------------------
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    @property
+    def network_script(self) -> str:
+        """The path after the host in ``agi://host:port/PATH``."""
+        return self._headers.get("agi_network_script", "")
+
+    @property
+    def caller(self) -> str:
+        value = self._headers.get("agi_callerid", "")
+        return "" if value == "unknown" else value
+
+    @property
+    def dialled(self) -> str:
+        return self._headers.get("agi_extension", "")
+
+    @property
+    def dnid(self) -> str:
+        value = self._headers.get("agi_dnid", "")
+        return "" if value == "unknown" else value
+
+    @property
+    def channel(self) -> str:
+        return self._headers.get("agi_channel", "")
+
+    @property
+    def unique_id(self) -> str:
+        return self._headers.get("agi_uniqueid", "")
+
+    @property
+    def arguments(self) -> list[str]:
+        args: list[str] = []
+        while (value := self._headers.get(f"agi_arg_{len(args) + 1}")) is not None:
+            args.append(value)
+        return args
+
+    @property
+    def hung_up(self) -> bool:
+        return self._hung_up
+
+    @property
+    def broken(self) -> bool:
+        return self._broken is not None
+
+    @property
+    def usable(self) -> bool:
+        """True while commands can still be sent."""
+        return not self._hung_up and self._broken is None
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def answer(self, *, timeout: float | None = None) -> None:
+        await self._media("ANSWER", timeout)
+
+    async def stream_file(
+        self, name: str, escape_digits: str = "", offset: int = 0, *, timeout: float | None = None
+    ) -> str | None:
+        """Play a sound file; return the escape digit pressed, or None."""
+        command = f"STREAM FILE {quote(name)} {quote(escape_digits)} {int(offset)}"
+        return dtmf_from_result(await self._media(command, timeout))
+
+    async def get_data(
+        self, prompt: str, timeout_ms: int, max_digits: int, *, timeout: float | None = None
+    ) -> tuple[str, bool]:
+        """Play a prompt and collect digits; return (digits, timed_out)."""
+        command = f"GET DATA {quote(prompt)} {int(timeout_ms)} {int(max_digits)}"
+        reply = await self._media(command, timeout)
+        if any(char not in DTMF_DIGITS for char in reply.result):
+            raise AgiProtocolError("garbage", f"GET DATA result is not digits: {reply.raw!r}")
+        return reply.result, reply.data == "timeout"
+
+    async def wait_for_digit(self, timeout_ms: int, *, timeout: float | None = None) -> str | None:
+        return dtmf_from_result(await self._media(f"WAIT FOR DIGIT {int(timeout_ms)}", timeout))
+
+    async def say_digits(
+        self, digits: str, escape_digits: str = "", *, timeout: float | None = None
+    ) -> str | None:
+        command = f"SAY DIGITS {quote(digits)} {quote(escape_digits)}"
+        return dtmf_from_result(await self._media(command, timeout))
+
+    async def say_number(
+        self,
+        number: int,
+        escape_digits: str = "",
+        gender: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> str | None:
+        command = f"SAY NUMBER {int(number)} {quote(escape_digits)}"
+        if gender:
+            command += f" {quote(gender)}"
+        return dtmf_from_result(await self._media(command, timeout))
+
+    async def get_variable(self, name: str, *, timeout: float | None = None) -> str | None:
+        return _variable(await self.command(f"GET VARIABLE {quote(name)}", timeout=timeout))
+
+    async def get_full_variable(self, expr: str, *, timeout: float | None = None) -> str | None:
+        return _variable(await self.command(f"GET FULL VARIABLE {quote(expr)}", timeout=timeout))
+
+    async def set_variable(self, name: str, value: str, *, timeout: float | None = None) -> None:
+        await self.command(f"SET VARIABLE {quote(name)} {quote(value)}", timeout=timeout)
+
+    async def exec(self, application: str, *args: str, timeout: float | None = None) -> int:
+        """Run a dialplan application; return its result (-2 means it does not exist)."""
+        reply = await self._media(f"EXEC {quote(application)} {quote(','.join(args))}", timeout)
+        result = result_int(reply)
+        if result == -2:
+            raise AgiCommandError(200, f"application {application!r} not found")
+        return result
+
+    async def hangup(self, *, timeout: float | None = None) -> None:
+        await self.command("HANGUP", timeout=timeout)
+
+    async def verbose(self, message: str, level: int = 1, *, timeout: float | None = None) -> None:
+        await self.command(f"VERBOSE {quote(message)} {int(level)}", timeout=timeout)
+
+    async def set_music(
+        self, on: bool, music_class: str | None = None, *, timeout: float | None = None
+    ) -> None:
+        command = f"SET MUSIC {'on' if on else 'off'}"
+        if music_class:
+            command += f" {quote(music_class)}"
+        await self.command(command, timeout=timeout)
+
+    async def command(self, command: str, *, timeout: float | None = None) -> AgiReply:
+        """Send one raw command line; return its ``200`` reply, raise on any other code."""
+        async with self._lock:
+            return await self._command(command, timeout)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _media(self, command: str, timeout: float | None) -> AgiReply:
+        """Run a command whose ``-1`` result means "hang-up or failure", and tell which."""
+        async with self._lock:
+            reply = await self._command(command, timeout)
+            if reply.data == "hangup":
+                self._hung_up = True
+            elif reply.result != "-1":
+                return reply
+            elif not self._hung_up:
+                # Ambiguous: probe. A dead channel answers 511 (and/or sends HANGUP first).
+                await self._command("CHANNEL STATUS", None)
+            if self._hung_up:
+                raise CallerHangup(f"caller hung up during {command.split(' ')[0]}")
+            raise AgiCommandError(200, f"{command} failed on a live channel: {reply.raw}")
+
+    async def _command(self, command: str, timeout: float | None) -> AgiReply:
+        if self._hung_up:
+            raise CallerHangup("caller already hung up")
+        if self._broken is not None:
+            raise AgiError(f"session unusable after {self._broken}")
+        if "\n" in command or "\r" in command:
+            raise ValueError("an AGI command is a single line")
+        started = time.monotonic()
+        limit = self._command_timeout if timeout is None else timeout
+        reply: AgiReply | None = None
+        error: str | None = None
+        try:
+            reply = await self._exchange(command, limit)
+            return self._check(reply)
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._trace(CommandTrace(command, reply, started, time.monotonic() - started, error))
+
+    async def _exchange(self, command: str, timeout: float) -> AgiReply:
+        """Write one command and read its reply, all within one deadline."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            async with asyncio.timeout_at(deadline):
+                self._writer.write(command.encode("utf-8") + b"\n")
+                await self._writer.drain()
+            reply, hangup = await read_reply(self._reader, max(deadline - loop.time(), 0.0))
+        except TimeoutError as exc:  # only the write can raise it: read_reply wraps its own
+            self._broken = "a timeout"
+            raise AgiTimeout(f"could not send the command within {timeout:g} s") from exc
+        except (AgiTimeout, AgiProtocolError, asyncio.CancelledError) as exc:
+            self._broken = f"{type(exc).__name__} during {command.split(' ')[0]}"
+            raise
+        except CallerHangup:
+            self._hung_up = True
+            raise
+        except ConnectionError as exc:
+            self._hung_up = True
+            raise CallerHangup("the AGI connection was lost") from exc
+        if hangup:
+            self._hung_up = True
+        return reply
+
+    def _check(self, reply: AgiReply) -> AgiReply:
+        if reply.code == 200:
+            return reply
+        if reply.code == 511:
+            self._hung_up = True
+            raise CallerHangup(f"511 {reply.data}")
+        raise AgiCommandError(reply.code, reply.data)
+
+    def _trace(self, trace: CommandTrace) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer(trace)
+        except Exception:
+            log.exception("AGI command observer failed")
+
+
+def _variable(reply: AgiReply) -> str | None:
+    """GET [FULL] VARIABLE: ``result=1 (value)`` -> value, ``result=0`` -> None."""
+    return reply.data if reply.result == "1" else None

@@ -1,0 +1,32 @@
+"""Counters of the FastAGI server, read by the health check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class AgiStats:
+    """Sessions are connections whose header block was valid.
+
+    ``sessions_started`` = ``sessions_completed + caller_hangups + handler_errors + no_route
+    + sessions_cancelled + live_sessions``; refused connections only count in
+    ``bad_connections`` (by kind: truncated, oversized, garbage, header_timeout).
+    """
+
+    connections_accepted: int = 0
+    sessions_started: int = 0
+    sessions_completed: int = 0
+    caller_hangups: int = 0
+    handler_errors: int = 0
+    no_route: int = 0
+    sessions_cancelled: int = 0
+    live_sessions: int = 0
+    bad_connections: dict[str, int] = field(default_factory=dict)
+
+    def count_bad(self, kind: str) -> None:
+        self.bad_connections[kind] = self.bad_connections.get(kind, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
