@@ -1,0 +1,127 @@
+"""The in-memory journal record of one call.
+
+A ``CallRecord`` is created when the call arrives and mutated as it runs (steps, keys,
+finish). The writer persists *snapshots* of it, so it is never shared with the database
+code while it changes. All times are timezone-aware and kept in UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+HANGUP_SIDES = frozenset({"caller", "engine", "unknown"})
+
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC; naive datetimes are refused (their zone is unknown)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"journal times must be timezone-aware, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def new_call_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that happened during a call, e.g. ``Step(at, "prompt", "welcome")``."""
+
+    at: datetime
+    kind: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", as_utc(self.at))
+
+
+@dataclass(kw_only=True)
+class CallRecord:
+    call_id: str = field(default_factory=new_call_id)
+    caller: str
+    dialled: str
+    channel: str
+    unique_id: str
+    started_at: datetime = field(default_factory=utc_now)
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    hangup_side: str | None = None
+    keys: str = ""
+    steps: list[Step] = field(default_factory=list)
+    instance: str = ""
+
+    def __post_init__(self) -> None:
+        self.started_at = as_utc(self.started_at)
+        if self.ended_at is not None:
+            self.ended_at = as_utc(self.ended_at)
+
+    @property
+    def finished(self) -> bool:
+        return self.ended_at is not None
+
+    def add_step(self, kind: str, detail: str = "", at: datetime | None = None) -> Step:
+        step = Step(utc_now() if at is None else at, kind, detail)
+        self.steps.append(step)
+        return step
+
+    def add_keys(self, keys: str, at: datetime | None = None) -> None:
+        """Record keys the caller pressed (appended in order) and a ``keys`` step."""
+        if not keys:
+            return
+        self.keys += keys
+        self.add_step("keys", keys, at)
+
+    def finish(self, outcome: str, hangup_side: str, at: datetime | None = None) -> bool:
+        """End the call. The first finish wins; later calls change nothing and return False."""
+        if hangup_side not in HANGUP_SIDES:
+            raise ValueError(f"hangup_side must be one of {sorted(HANGUP_SIDES)}")
+        if not outcome:
+            raise ValueError("outcome must not be empty")
+        if self.ended_at is not None:
+            return False
+        self.ended_at = utc_now() if at is None else as_utc(at)
+        self.outcome = outcome
+        self.hangup_side = hangup_side
+        return True
+
+    def snapshot(self) -> CallRecord:
+        """An independent copy of the current state (steps are immutable, the list is not)."""
+        return replace(self, steps=list(self.steps))
+
+    def offset_ms(self, at: datetime) -> int:
+        """Whole milliseconds from the call start to ``at``."""
+        return (at - self.started_at) // _MILLISECOND
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ISO 8601 UTC times, steps with their offset from the call start."""
+        return {
+            "call_id": self.call_id,
+            "caller": self.caller,
+            "dialled": self.dialled,
+            "channel": self.channel,
+            "unique_id": self.unique_id,
+            "instance": self.instance,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": None if self.ended_at is None else self.ended_at.isoformat(),
+            "outcome": self.outcome,
+            "hangup_side": self.hangup_side,
+            "keys": self.keys,
+            "steps": [
+                {
+                    "at": step.at.isoformat(),
+                    "kind": step.kind,
+                    "detail": step.detail,
+                    "offset_ms": self.offset_ms(step.at),
+                }
+                for step in self.steps
+            ],
+        }

@@ -1,0 +1,252 @@
+"""Persist and read call records through SQLAlchemy (async), on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import URL, Executable, delete, event, insert, make_url, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from ivr_engine.journal.record import CallRecord, Step
+from ivr_engine.journal.tables import CallRow, JournalBase, StepRow
+
+_SCHEMA_ATTEMPTS = 3
+_IDS_PER_QUERY = 500
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The database file of a SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; a caller id must never make a record unwritable.
+    return value.replace("\x00", "")
+
+
+class JournalStore:
+    """Call records in a database. ``connect(url)``, then ``save``/``recent``/``get``, ``close``."""
+
+    def __init__(self) -> None:
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    @classmethod
+    async def connect(cls, url: str, *, create_schema: bool = True) -> JournalStore:
+        store = cls()
+        await store.open(url, create_schema=create_schema)
+        return store
+
+    async def open(self, url: str, *, create_schema: bool = True) -> None:
+        """Create the engine; with ``create_schema`` also the SQLite directory and the tables.
+
+        Table creation is idempotent (safe on every start-up, and when several engine
+        instances start together). Raises if the database cannot be reached.
+        """
+        if self._engine is not None:
+            raise RuntimeError("journal store is already open")
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        options: dict[str, Any] = {"hide_parameters": True}  # no caller numbers in errors
+        if backend == "sqlite":
+            path = sqlite_file(parsed)
+            if path is not None and create_schema:
+                await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        else:
+            options["pool_pre_ping"] = True  # drop connections that died during an outage
+            if parsed.get_driver_name() == "asyncpg":
+                options["connect_args"] = {"timeout": 10, "command_timeout": 30}
+        engine = create_async_engine(parsed, **options)
+        if backend == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        try:
+            if create_schema:
+                await _create_schema(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None
+
+    async def close(self) -> None:
+        engine, self._engine, self._sessions = self._engine, None, None
+        if engine is not None:
+            await engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _require_engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError("journal store is not open")
+        return self._engine
+
+    def _require_sessions(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessions is None:
+            raise RuntimeError("journal store is not open")
+        return self._sessions
+
+    async def save(self, record: CallRecord) -> None:
+        """Upsert the call row and replace its steps, in one transaction."""
+        engine = self._require_engine()
+        values: dict[str, Any] = {
+            "call_id": record.call_id,
+            "caller": _text(record.caller),
+            "dialled": _text(record.dialled),
+            "channel": _text(record.channel),
+            "unique_id": _text(record.unique_id),
+            "started_at": record.started_at,
+            "ended_at": record.ended_at,
+            "outcome": None if record.outcome is None else _text(record.outcome),
+            "hangup_side": record.hangup_side,
+            "keys": _text(record.keys),
+            "instance": _text(record.instance),
+        }
+        steps = [
+            {
+                "call_id": record.call_id,
+                "seq": seq,
+                "at": step.at,
+                "kind": _text(step.kind),
+                "detail": _text(step.detail),
+            }
+            for seq, step in enumerate(record.steps)
+        ]
+        async with engine.begin() as conn:
+            await _upsert_call(conn, values)
+            await conn.execute(delete(StepRow).where(StepRow.call_id == record.call_id))
+            if steps:
+                await conn.execute(insert(StepRow), steps)
+
+    async def recent(self, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` most recently started calls, newest first, in ``to_dict()`` form."""
+        if limit < 0:
+            raise ValueError("limit must not be negative")
+        if limit == 0:
+            return []
+        query = (
+            select(CallRow).order_by(CallRow.started_at.desc(), CallRow.call_id.desc()).limit(limit)
+        )
+        async with self._require_sessions()() as session:
+            rows = list((await session.scalars(query)).all())
+            return [record.to_dict() for record in await _records(session, rows)]
+
+    async def get(self, call_id: str) -> dict[str, Any] | None:
+        async with self._require_sessions()() as session:
+            row = await session.get(CallRow, call_id)
+            if row is None:
+                return None
+            (record,) = await _records(session, [row])
+            return record.to_dict()
+
+
+async def _create_schema(engine: AsyncEngine) -> None:
+    for attempt in range(1, _SCHEMA_ATTEMPTS + 1):
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(JournalBase.metadata.create_all)
+            return
+        except (IntegrityError, OperationalError, ProgrammingError):
+            # Another instance may have created the same tables between check and create.
+            if attempt == _SCHEMA_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.1 * attempt)
+
+
+async def _upsert_call(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    changes = {name: value for name, value in values.items() if name != "call_id"}
+    dialect = conn.dialect.name
+    stmt: Executable
+    if dialect == "postgresql":
+        pg_stmt = pg_insert(CallRow).values(values)
+        stmt = pg_stmt.on_conflict_do_update(
+            index_elements=[CallRow.call_id],
+            set_={name: pg_stmt.excluded[name] for name in changes},
+        )
+    elif dialect == "sqlite":
+        lite_stmt = sqlite_insert(CallRow).values(values)
+        stmt = lite_stmt.on_conflict_do_update(
+            index_elements=[CallRow.call_id],
+            set_={name: lite_stmt.excluded[name] for name in changes},
+        )
+    else:  # generic: one writer per call id, so update-then-insert does not race
+        result = await conn.execute(
+            update(CallRow).where(CallRow.call_id == values["call_id"]).values(changes)
+        )
+        if result.rowcount:
+            return
+        stmt = insert(CallRow).values(values)
+    await conn.execute(stmt)
+
+
+async def _records(session: AsyncSession, rows: list[CallRow]) -> list[CallRecord]:
+    if not rows:
+        return []
+    steps: defaultdict[str, list[Step]] = defaultdict(list)
+    ids = [row.call_id for row in rows]
+    for start in range(0, len(ids), _IDS_PER_QUERY):  # stay under bind-parameter limits
+        query = (
+            select(StepRow)
+            .where(StepRow.call_id.in_(ids[start : start + _IDS_PER_QUERY]))
+            .order_by(StepRow.call_id, StepRow.seq)
+        )
+        for step in (await session.scalars(query)).all():
+            steps[step.call_id].append(Step(step.at, step.kind, step.detail))
+    return [
+        CallRecord(
+            call_id=row.call_id,
+            caller=row.caller,
+            dialled=row.dialled,
+            channel=row.channel,
+            unique_id=row.unique_id,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            outcome=row.outcome,
+            hangup_side=row.hangup_side,
+            keys=row.keys,
+            steps=steps[row.call_id],
+            instance=row.instance,
+        )
+        for row in rows
+    ]
