@@ -1,0 +1,91 @@
+"""Run one call: open its journal record, walk its flow, record how it ended.
+
+The runner is the FastAGI route handler for the hotline. It picks the flow by the dialled
+number, journals every AGI command as a step with its time, and whatever happens (the flow
+finishes, the caller hangs up, the flow fails, the engine shuts down) the record is closed
+with an outcome and the side that hung up, and handed to the journal writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from ivr_engine.agi.errors import CallerHangup
+from ivr_engine.agi.session import AgiSession, CommandTrace
+from ivr_engine.calls.call import Call, Flow
+from ivr_engine.journal import CallRecord, JournalWriter
+
+log = logging.getLogger(__name__)
+
+
+def describe(trace: CommandTrace) -> tuple[str, str]:
+    """Turn one AGI command into a journal step: (kind, detail)."""
+    verb, _, args = trace.command.partition(" ")
+    words = [verb]
+    rest = args
+    # Two-word AGI verbs: STREAM FILE, SAY DIGITS, SET VARIABLE, WAIT FOR DIGIT, ...
+    while rest and rest.split(" ", 1)[0].isupper() and len(words) < 3:
+        word, _, rest = rest.partition(" ")
+        words.append(word)
+    kind = "_".join(w.lower() for w in words)
+    if trace.error:
+        outcome = trace.error
+    elif trace.reply is not None:
+        outcome = f"result={trace.reply.result}"
+        if trace.reply.data:
+            outcome += f" ({trace.reply.data})"
+    else:
+        outcome = "no reply"
+    detail = f"{rest} -> {outcome}" if rest else outcome
+    return kind, f"{detail} [{trace.duration * 1000:.0f} ms]"
+
+
+class CallRunner:
+    """The route handler that turns an AGI session into a journalled call."""
+
+    def __init__(self, flows: Mapping[str, Flow], journal: JournalWriter, instance: str) -> None:
+        self.flows = flows
+        self.journal = journal
+        self.instance = instance
+
+    async def __call__(self, session: AgiSession) -> None:
+        record = CallRecord(
+            caller=session.caller,
+            dialled=session.dialled,
+            channel=session.channel,
+            unique_id=session.unique_id,
+            instance=self.instance,
+        )
+
+        def journal_step(trace: CommandTrace) -> None:
+            record.add_step(*describe(trace))
+
+        session.observer = journal_step
+        call = Call(session, record)
+        self.journal.submit(record)
+        flow = self.flows.get(session.dialled)
+        try:
+            if flow is None:
+                log.warning("no flow for dialled number %r", session.dialled)
+                record.finish("no-route", "unknown")
+                await session.set_variable("IVR_RESULT", "no-route")
+                return
+            await flow(call)
+            record.finish(call.flow_outcome or "completed", "engine")
+        except CallerHangup:
+            record.finish(f"caller-hangup{_during(call)}", "caller")
+            raise
+        except asyncio.CancelledError:
+            record.finish("engine-shutdown", "engine")
+            raise
+        except Exception as exc:
+            record.finish(f"error: {type(exc).__name__}", "unknown")
+            raise
+        finally:
+            self.journal.submit(record)
+
+
+def _during(call: Call) -> str:
+    return f" after {call.flow_outcome}" if call.flow_outcome else ""

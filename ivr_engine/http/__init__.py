@@ -1,0 +1,1 @@
+"""The engine's HTTP side: health check now, the operations API later."""
