@@ -17,6 +17,7 @@ from ivr_engine.calls.runner import CallRunner
 from ivr_engine.calls.welcome import welcome_flow
 from ivr_engine.http.health import health_routes
 from ivr_engine.journal import JournalStore, JournalWriter
+from ivr_engine.loop_monitor import LoopMonitor
 from ivr_engine.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,14 @@ class Engine:
         self.settings = settings
         self.instance = socket.gethostname()
         self.ami = AmiLink(settings.ami)
+        self.loop_monitor = LoopMonitor()
         self.store: JournalStore | None = None
         self.journal: JournalWriter | None = None
         self.agi: FastAgiServer | None = None
         self._http: web.AppRunner | None = None
 
     async def start(self) -> None:
+        self.loop_monitor.start()
         self.store = await JournalStore.connect(self.settings.database_url())
         self.journal = JournalWriter(self.store)
         self.journal.start()
@@ -69,6 +72,7 @@ class Engine:
             await self.journal.close(timeout=10.0)
         if self.store is not None:
             await self.store.close()
+        await self.loop_monitor.stop()
         log.info("engine stopped")
 
     def health(self) -> dict[str, Any]:
@@ -82,6 +86,7 @@ class Engine:
             "ami": ami,
             "agi": agi,
             "journal": journal,
+            "event_loop": self.loop_monitor.health(),
         }
 
     async def run(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+BAD_CONNECTION_KINDS = ("truncated", "oversized", "garbage", "header_timeout")
+
 
 @dataclass
 class AgiStats:
@@ -23,7 +25,9 @@ class AgiStats:
     no_route: int = 0
     sessions_cancelled: int = 0
     live_sessions: int = 0
-    bad_connections: dict[str, int] = field(default_factory=dict)
+    bad_connections: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(BAD_CONNECTION_KINDS, 0)
+    )
 
     def count_bad(self, kind: str) -> None:
         self.bad_connections[kind] = self.bad_connections.get(kind, 0) + 1

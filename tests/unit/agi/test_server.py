@@ -13,6 +13,7 @@ import pytest
 
 from ivr_engine.agi.server import FastAgiServer, Handler, Outcome, Router, SessionClosed
 from ivr_engine.agi.session import AgiSession
+from ivr_engine.agi.stats import BAD_CONNECTION_KINDS
 from tests.unit.agi.peer import (
     HEADERS,
     AsteriskPeer,
@@ -60,7 +61,7 @@ async def test_a_normal_session() -> None:
         assert commands == ["ANSWER", 'GET VARIABLE "LANG"', 'STREAM FILE "value/welcome" "" 0']
         stats = server.stats
         assert (stats.sessions_started, stats.sessions_completed, stats.live_sessions) == (1, 1, 0)
-        assert stats.bad_connections == {}
+        assert stats.bad_connections == dict.fromkeys(BAD_CONNECTION_KINDS, 0)
         assert stats.as_dict()["sessions_completed"] == 1
 
 

@@ -1,0 +1,5 @@
+"""``python -m ivr_engine`` is the ``ivr-engine`` command."""
+
+from ivr_engine.cli import main
+
+main()
