@@ -1,0 +1,44 @@
+# The two commands that matter: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup setup-test run test lint typecheck unit asterisk-start asterisk-stop asterisk-status prompts clean
+
+setup:  ## Install everything the engine and the Asterisk test bed need
+	bash scripts/setup-host.sh
+
+setup-test:  ## setup, plus PostgreSQL for the suite
+	bash scripts/setup-host.sh --test
+
+run: setup  ## Run Asterisk and the engine (SQLite, demo hotline) in the foreground; Ctrl-C stops both
+	bash asterisk/ctl.sh start
+	trap 'bash asterisk/ctl.sh stop' EXIT; $(VENV)/bin/ivr-engine run
+
+test: setup-test  ## Lint, type-check and run the whole suite, real Asterisk included
+	$(MAKE) lint typecheck
+	$(VENV)/bin/pytest -q
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck:
+	$(VENV)/bin/mypy
+
+unit:  ## Only the fast tests that need neither Asterisk nor PostgreSQL
+	$(VENV)/bin/pytest -q tests/unit
+
+prompts:
+	$(VENV)/bin/ivr-engine prompts build
+
+asterisk-start:
+	bash asterisk/ctl.sh start
+asterisk-stop:
+	bash asterisk/ctl.sh stop
+asterisk-status:
+	bash asterisk/ctl.sh status
+
+clean:
+	-bash asterisk/ctl.sh stop
+	rm -rf var prompts/sounds .pytest_cache .mypy_cache .ruff_cache
