@@ -7,8 +7,9 @@ engine stalls with it; this monitor makes that visible in the health check.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
+
+from ivr_engine.tasks import cancel_and_wait
 
 
 class LoopMonitor:
@@ -24,10 +25,7 @@ class LoopMonitor:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     def health(self) -> dict[str, Any]:
         return {

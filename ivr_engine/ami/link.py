@@ -21,6 +21,7 @@ from panoramisk.message import Message
 
 from ivr_engine.ami.protocol import IncrementalAmiProtocol
 from ivr_engine.settings import AmiSettings
+from ivr_engine.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,7 @@ class AmiLink:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         for pending in list(self._handler_tasks):
             pending.cancel()
         await asyncio.gather(*self._handler_tasks, return_exceptions=True)
