@@ -6,11 +6,12 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends espeak-ng sox \
     && rm -rf /var/lib/apt/lists/*
 
+# The engine finds config/ and prompts/ beside its package, so it is installed in place.
 WORKDIR /opt/ivr-engine
 COPY pyproject.toml README.md ./
 COPY ivr_engine ./ivr_engine
 COPY acd ./acd
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir -e .
 
 COPY config ./config
 COPY prompts/catalogue.yaml ./prompts/catalogue.yaml
