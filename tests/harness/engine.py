@@ -37,7 +37,7 @@ class EngineProcess:
             **os.environ,
             "IVR_ENGINE_DATABASE__URL": f"sqlite+aiosqlite:///{workdir / 'journal.db'}",
             "IVR_ENGINE_HTTP__PORT": str(self.http_port),
-            "IVR_ENGINE_AGI__SHUTDOWN_GRACE": "5",
+            "IVR_ENGINE_AGI__SHUTDOWN_GRACE": "15",
         }
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -67,7 +67,7 @@ class EngineProcess:
             time.sleep(0.2)
         raise RuntimeError(f"engine not healthy within {timeout}s:\n{self.log_tail()}")
 
-    def stop(self, timeout: float = 15.0) -> int | None:
+    def stop(self, timeout: float = 25.0) -> int | None:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return None if proc is None else proc.returncode

@@ -112,3 +112,49 @@ async def test_engine_down_the_caller_hears_the_apology_and_reaches_the_fallback
         assert any("AGISTATUS=FAILURE" in data for app, data in apps if app == "NoOp")
     finally:
         engine.start()
+
+
+async def test_all_three_hotline_numbers_reach_the_engine_at_the_same_time(
+    engine: EngineProcess,
+) -> None:
+    calls = {
+        "10086": ("13800138011", "1"),
+        "10000": ("13300133012", "2"),
+        "10001": ("18900189013", "9"),
+    }
+    results = await asyncio.gather(
+        *(
+            place_call(caller, dialled, keys=[(2.5, key)], max_duration=40)
+            for dialled, (caller, key) in calls.items()
+        )
+    )
+    for result in results:
+        assert result.successful, result.describe()
+    for dialled, (caller, key) in calls.items():
+        record = engine.call_from(caller)
+        assert (record["dialled"], record["keys"], record["outcome"]) == (dialled, key, "completed")
+
+
+async def test_shutdown_lets_a_live_call_finish(engine: EngineProcess) -> None:
+    caller = "13800138014"
+    call = asyncio.create_task(place_call(caller, "10086", keys=[(2.5, "8")], max_duration=40))
+    try:
+        for _ in range(100):  # wait until the call is in the engine
+            health = engine.health()
+            if health is not None and health["agi"]["live_sessions"] == 1:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the call never reached the engine")
+        returncode = await asyncio.to_thread(engine.stop)  # SIGTERM, then wait for exit
+        assert returncode == 0
+        result = await call
+        assert result.successful and result.far_hangup, result.describe()
+    finally:
+        engine.start()
+    record = engine.call_from(caller)
+    assert (record["keys"], record["outcome"], record["hangup_side"]) == (
+        "8",
+        "completed",
+        "engine",
+    )
