@@ -12,8 +12,7 @@ setup-test:  ## setup, plus PostgreSQL for the suite
 	bash scripts/setup-host.sh --test
 
 run: setup  ## Run Asterisk and the engine (SQLite, demo hotline) in the foreground; Ctrl-C stops both
-	bash asterisk/ctl.sh start
-	trap 'bash asterisk/ctl.sh stop' EXIT; $(VENV)/bin/ivr-engine run
+	bash scripts/run.sh
 
 test: setup-test  ## Lint, type-check and run the whole suite, real Asterisk included
 	$(MAKE) lint typecheck
