@@ -16,6 +16,7 @@ ALL_KEYS = "0123456789*#"
 class Call:
     session: AgiSession
     record: CallRecord
+    flow_outcome: str | None = None
 
     def pressed(self, keys: str) -> None:
         """Note keys the caller pressed, in order."""
@@ -23,11 +24,9 @@ class Call:
             self.record.add_keys(keys)
 
     def outcome(self, outcome: str) -> None:
-        """Set how the call ended as far as the flow is concerned; the first one wins."""
+        """Say how the flow ended the call (the runner closes the record with it)."""
         self.record.add_step("outcome", outcome)
         self.flow_outcome = outcome
-
-    flow_outcome: str | None = None
 
 
 Flow = Callable[[Call], Awaitable[None]]
