@@ -1,0 +1,1 @@
+"""The YAML menu language: its model, loader, JSON Schema and checker."""
