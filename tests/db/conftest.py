@@ -130,3 +130,37 @@ def fresh_postgres(postgres_database: PgDatabase) -> PgDatabase:
     """The session's PostgreSQL database with the journal tables dropped."""
     run_isolated(_drop_journal_tables(postgres_database.dsn))
     return postgres_database
+
+
+# -- subscriber data (ivr_engine.data) ---------------------------------------------------------
+
+DATA_TABLES = ("subscribers", "blacklist", "topup_cards", "counters")
+
+
+async def _drop_data_tables(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(f"DROP TABLE IF EXISTS {', '.join(DATA_TABLES)}")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def fresh_data_postgres(postgres_database: PgDatabase) -> PgDatabase:
+    """The session's PostgreSQL database with the subscriber data tables dropped."""
+    run_isolated(_drop_data_tables(postgres_database.dsn))
+    return postgres_database
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def data_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL without the subscriber data tables."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "var" / "data.db")
+    database: PgDatabase = request.getfixturevalue("fresh_data_postgres")
+    return database.url()
