@@ -38,7 +38,10 @@ class Retry(BaseModel):
         description="Prompts per attempt, escalating: the first list after the first miss, ...;"
         " the last list repeats for later misses.",
     )
-    max: int = Field(3, ge=1, le=10, description="Misses allowed before 'then'.")
+    max: int = Field(3, ge=1, le=10, description="After this many misses the call goes to 'then'.")
+    reprompt: bool = Field(
+        True, description="After the retry prompts, play the node's own prompts again."
+    )
     then: Target = Field(description="Where the call goes after max misses.")
 
 
