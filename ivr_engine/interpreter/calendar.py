@@ -1,0 +1,79 @@
+"""The hotline's sense of time: its time zone, the weekend window and the holidays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from ivr_engine.menus.conditions import WEEKDAYS
+from ivr_engine.settings import CalendarSettings
+
+
+def _week_minute(spec: str) -> int:
+    """'fri 18:00' -> minutes since Monday 00:00."""
+    day, _, hhmm = spec.partition(" ")
+    hours, minutes = hhmm.split(":")
+    return WEEKDAYS.index(day) * 1440 + int(hours) * 60 + int(minutes)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    timezone: ZoneInfo
+    weekend_from: int  # minutes since Monday 00:00
+    weekend_to: int
+    holidays: Collection[date] = field(default_factory=frozenset)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+
+    @classmethod
+    def from_settings(cls, settings: CalendarSettings, holidays_file: Path) -> Calendar:
+        zone = ZoneInfo(settings.timezone)
+        clock: Callable[[], datetime]
+        if settings.fixed_time:
+            fixed = datetime.fromisoformat(settings.fixed_time)
+            clock = lambda: fixed  # noqa: E731
+        else:
+            clock = lambda: datetime.now(zone)  # noqa: E731
+        return cls(
+            zone,
+            _week_minute(settings.weekend_from),
+            _week_minute(settings.weekend_to),
+            load_holidays(holidays_file),
+            clock,
+        )
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.timezone)
+
+    def is_weekend(self, at: datetime) -> bool:
+        minute = at.weekday() * 1440 + at.hour * 60 + at.minute
+        start, end = self.weekend_from, self.weekend_to
+        if start <= end:
+            return start <= minute < end
+        return minute >= start or minute < end  # the window wraps past Sunday midnight
+
+    def is_holiday(self, at: datetime) -> bool:
+        return at.date() in self.holidays
+
+
+def load_holidays(path: Path) -> frozenset[date]:
+    """Read the holiday calendar: a YAML list of dates or {from, to} ranges (inclusive)."""
+    if not path.exists():
+        return frozenset()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    days: set[date] = set()
+    for item in raw.get("holidays", []):
+        if isinstance(item, date):
+            days.add(item)
+        elif isinstance(item, dict):
+            first, last = item["from"], item["to"]
+            while first <= last:
+                days.add(first)
+                first += timedelta(days=1)
+        else:
+            raise ValueError(f"{path}: a holiday is a date or {{from, to}}: {item!r}")
+    return frozenset(days)

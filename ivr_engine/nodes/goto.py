@@ -1,0 +1,10 @@
+"""goto: continue at another node."""
+
+from __future__ import annotations
+
+from ivr_engine.interpreter.context import CallContext
+from ivr_engine.menus.nodes import GotoNode
+
+
+async def run(node_id: str, node: GotoNode, ctx: CallContext) -> str | None:
+    return node.to
