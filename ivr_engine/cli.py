@@ -115,3 +115,69 @@ def asterisk_conf(settings_path: str | None, conf_dir: Path, check: bool) -> Non
     if problems:
         sys.exit(1)
     click.echo(f"{conf_dir}: agrees with {settings.source}")
+
+
+@main.command()
+@click.option("--dnis", default="10086", show_default=True, help="The number dialled.")
+@click.option("--caller", default="13900139000", show_default=True, help="The calling number.")
+@click.option(
+    "--keys",
+    default=None,
+    help="Keys in order, comma separated: 1, 123456 (digits for a collect), "
+    "- (silence). Without it, the keys are asked for.",
+)
+@click.option("--at", "at", default=None, help="Pretend it is this ISO time (weekend, holidays).")
+@click.pass_obj
+def simulate(
+    settings_path: str | None, dnis: str, caller: str, keys: str | None, at: str | None
+) -> None:
+    """Walk a menu in the terminal, without Asterisk."""
+    from datetime import datetime
+
+    from ivr_engine.data.backend import BackendError
+    from ivr_engine.menus.loader import MenuError
+    from ivr_engine.simulate import simulate as walk
+
+    settings = _settings(settings_path)
+    moment = datetime.fromisoformat(at) if at else None
+    script = [k.strip() for k in keys.split(",")] if keys is not None else None
+    try:
+        asyncio.run(walk(settings, dnis, caller, script, click.echo, moment))
+    except (MenuError, BackendError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.pass_obj
+def reload(settings_path: str | None) -> None:
+    """Ask the running engine to load the menus again (new calls get a valid new version)."""
+    import urllib.error
+    import urllib.request
+
+    http = _settings(settings_path).http
+    request = urllib.request.Request(f"http://{http.host}:{http.port}/menus/reload", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = json.load(response)
+    except urllib.error.HTTPError as exc:
+        body = json.load(exc)
+        for problem in body.get("problems", []):
+            click.echo(problem, err=True)
+        raise click.ClickException(f"refused; version {body.get('version')} stays") from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"engine not reachable at {http.host}:{http.port}: {exc}"
+        ) from exc
+    state = "now live" if body["changed"] else "unchanged"
+    click.echo(f"menus version {body['version']} {state}")
+
+
+def _register() -> None:
+    from ivr_engine.data.cli import data
+    from ivr_engine.menus.cli import check
+
+    main.add_command(data)
+    main.add_command(check)
+
+
+_register()

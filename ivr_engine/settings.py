@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -56,13 +56,52 @@ class FallbackSettings(_Section):
     ring_timeout: int = Field(30, ge=1, le=600)
 
 
+class HotlineSettings(_Section):
+    menus: str = Field("config/menus", description="Menu files or a directory of them.")
+    region: str = Field("beijing", description="Home region of this hotline's subscribers.")
+    holidays: str = "config/holidays.yaml"
+    reload_interval: float = Field(
+        2.0, ge=0, description="Seconds between checks for edits; 0 off."
+    )
+
+
+class CalendarSettings(_Section):
+    timezone: str = "Asia/Shanghai"
+    weekend_from: str = Field("fri 18:00", pattern=r"^(mon|tue|wed|thu|fri|sat|sun) \d\d:\d\d$")
+    weekend_to: str = Field("sun 00:00", pattern=r"^(mon|tue|wed|thu|fri|sat|sun) \d\d:\d\d$")
+    fixed_time: str | None = Field(
+        None, description="FOR TESTS ONLY: an ISO time the engine takes as now."
+    )
+
+
+class BackendSettings(_Section):
+    kind: Literal["sql", "http"] = "sql"
+    url: str | None = Field(
+        None,
+        description="http: the CRM's base URL; sql: the database URL"
+        " (default: the engine's database).",
+    )
+    timeout: float = Field(2.0, gt=0)
+    retries: int = Field(2, ge=0, le=5)
+    breaker_failures: int = Field(5, ge=1)
+    breaker_reset: float = Field(30.0, gt=0)
+
+
 class Settings(_Section):
     agi: AgiSettings = AgiSettings()
     ami: AmiSettings = AmiSettings()
     database: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
     fallback: FallbackSettings = FallbackSettings()
+    hotline: HotlineSettings = HotlineSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    backend: BackendSettings = BackendSettings()
     source: str = Field("<defaults>", exclude=True)
+
+    def path(self, value: str) -> Path:
+        """A path from the settings, relative ones taken from the project root."""
+        candidate = Path(value)
+        return candidate if candidate.is_absolute() else PROJECT_ROOT / candidate
 
     def database_url(self) -> str:
         """The database URL with a relative SQLite path resolved against the project root."""

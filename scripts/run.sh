@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+.venv/bin/ivr-engine check config/menus || exit 1
+.venv/bin/ivr-engine data load-demo || exit 1
 bash asterisk/ctl.sh start || exit 1
 trap 'bash asterisk/ctl.sh stop' EXIT
 # This script must outlive Ctrl-C to stop Asterisk: note it, and let the engine finish.

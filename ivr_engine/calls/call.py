@@ -17,6 +17,7 @@ class Call:
     session: AgiSession
     record: CallRecord
     flow_outcome: str | None = None
+    masked: bool = False  # the caller is keying in a secret: the journal hides the keys
 
     def pressed(self, keys: str) -> None:
         """Note keys the caller pressed, in order."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable
 
 from ivr_engine.agi.errors import CallerHangup
 from ivr_engine.agi.session import AgiSession, CommandTrace
@@ -19,9 +19,12 @@ from ivr_engine.journal import CallRecord, JournalWriter
 
 log = logging.getLogger(__name__)
 
+FlowFinder = Callable[[str], Flow | None]  # dialled number -> its flow, or None
 
-def describe(trace: CommandTrace) -> tuple[str, str]:
-    """Turn one AGI command into a journal step: (kind, detail)."""
+
+def describe(trace: CommandTrace, masked: bool = False) -> tuple[str, str]:
+    """Turn one AGI command into a journal step: (kind, detail); ``masked`` hides the
+    result, which for key-collecting commands is the key the caller pressed."""
     verb, _, args = trace.command.partition(" ")
     words = [verb]
     rest = args
@@ -32,6 +35,8 @@ def describe(trace: CommandTrace) -> tuple[str, str]:
     kind = "_".join(w.lower() for w in words)
     if trace.error:
         outcome = trace.error
+    elif masked:
+        outcome = "result=***"
     elif trace.reply is not None:
         outcome = f"result={trace.reply.result}"
         if trace.reply.data:
@@ -45,7 +50,7 @@ def describe(trace: CommandTrace) -> tuple[str, str]:
 class CallRunner:
     """The route handler that turns an AGI session into a journalled call."""
 
-    def __init__(self, flows: Mapping[str, Flow], journal: JournalWriter, instance: str) -> None:
+    def __init__(self, flows: FlowFinder, journal: JournalWriter, instance: str) -> None:
         self.flows = flows
         self.journal = journal
         self.instance = instance
@@ -58,14 +63,14 @@ class CallRunner:
             unique_id=session.unique_id,
             instance=self.instance,
         )
+        call = Call(session, record)
 
         def journal_step(trace: CommandTrace) -> None:
-            record.add_step(*describe(trace))
+            record.add_step(*describe(trace, call.masked))
 
         session.observer = journal_step
-        call = Call(session, record)
         self.journal.submit(record)
-        flow = self.flows.get(session.dialled)
+        flow = self.flows(session.dialled)
         try:
             if flow is None:
                 log.warning("no flow for dialled number %r", session.dialled)

@@ -27,7 +27,25 @@ class CatalogueError(Exception):
     """The catalogue file is malformed."""
 
 
-def load_catalogue(path: Path = CATALOGUE_FILE) -> list[Prompt]:
+def load_catalogue(path: Path | None = None) -> list[Prompt]:
+    """One catalogue file, or (by default) every ``prompts/*.yaml`` file together."""
+    if path is not None:
+        return _load_file(path)
+    prompts: list[Prompt] = []
+    where: dict[tuple[str, str], Path] = {}
+    for file in sorted(PROMPTS_DIR.glob("*.yaml")):
+        for prompt in _load_file(file):
+            key = (prompt.prompt_id, prompt.language)
+            if key in where:
+                raise CatalogueError(
+                    f"{file}: {prompt.prompt_id}.{prompt.language} is already in {where[key]}"
+                )
+            where[key] = file
+            prompts.append(prompt)
+    return prompts
+
+
+def _load_file(path: Path) -> list[Prompt]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
