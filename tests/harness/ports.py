@@ -34,6 +34,23 @@ def udp_port_bindable(port: int) -> bool:
     return True
 
 
+def udp_port_listening(port: int) -> bool:
+    """Whether some process has a UDP socket bound to ``port``, read from /proc/net/udp.
+
+    Unlike a test bind, looking never takes the port away from a process about to bind it.
+    """
+    wanted = f":{port:04X}"
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as rows:
+                next(rows, None)  # header
+                if any(row.split()[1].endswith(wanted) for row in rows):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def reserve_ports(count: int = 1, *, even: bool = False) -> int:
     """Reserve ``count`` consecutive free UDP ports on the loopback; return the first.
 

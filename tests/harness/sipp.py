@@ -31,7 +31,7 @@ from tests.harness.ports import (
     agent_port,
     release_ports,
     reserve_ports,
-    udp_port_bindable,
+    udp_port_listening,
 )
 from tests.harness.sip_trace import SipMessage, parse_message_trace
 from tests.harness.sipp_call import (
@@ -168,7 +168,7 @@ class AgentHandle:
 
 
 def _udp_port_taken(port: int) -> bool:
-    return not udp_port_bindable(port)
+    return udp_port_listening(port)
 
 
 async def answer_as_agent(
