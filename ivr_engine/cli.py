@@ -140,7 +140,7 @@ def simulate(
 
     settings = _settings(settings_path)
     moment = datetime.fromisoformat(at) if at else None
-    script = [k.strip() for k in keys.split(",")] if keys is not None else None
+    script = [k.strip() for k in keys.split(",") if k.strip()] if keys is not None else None
     try:
         asyncio.run(walk(settings, dnis, caller, script, click.echo, moment))
     except (MenuError, BackendError, ValueError) as exc:

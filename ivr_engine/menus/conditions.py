@@ -90,4 +90,6 @@ def _is_hhmm(text: Any) -> bool:
     if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
         return False
     hours, minutes = text[:2], text[3:]
-    return hours.isdigit() and minutes.isdigit() and int(hours) <= 24 and int(minutes) < 60
+    if not (hours.isdigit() and minutes.isdigit()):
+        return False
+    return (int(hours) < 24 and int(minutes) < 60) or text == "24:00"

@@ -181,7 +181,9 @@ class SetNode(_Node):
 
 class SplitNode(_Node):
     type: Literal["split"]
-    ratios: dict[Target, int] = Field(min_length=2, description="Target -> weight.")
+    ratios: dict[Target, Annotated[int, Field(ge=0)]] = Field(
+        min_length=2, description="Target -> weight (0 or more)."
+    )
 
     def targets(self) -> list[str]:
         return list(self.ratios)

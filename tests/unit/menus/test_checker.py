@@ -180,13 +180,15 @@ def test_split_weights() -> None:
 nodes:
   s:
     type: split
-    ratios: {a: -1, b: 0}
+    ratios: {a: 0, b: 0}
   a:
     type: hangup
   b:
     type: hangup
 """
     assert problems(text) == [
-        "f0.yaml:5: nodes.s.ratios.a: a weight must be 0 or more",
         "f0.yaml:5: nodes.s.ratios: no weight is above 0: at least one must be",
     ]
+    negative, refused = load_file("f0.yaml", text.replace("a: 0", "a: -1"))
+    assert negative is None
+    assert [str(p) for p in refused] == ["f0.yaml:5: nodes.s.ratios.a: must be 0 or more, got -1"]
