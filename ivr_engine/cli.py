@@ -40,11 +40,15 @@ def main(ctx: click.Context, settings_path: str | None) -> None:
 def run(settings_path: str | None, log_level: str) -> None:
     """Serve calls until Ctrl-C or SIGTERM."""
     from ivr_engine.app import Engine
+    from ivr_engine.menus.loader import MenuError
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(Engine(_settings(settings_path)).run())
+    try:
+        asyncio.run(Engine(_settings(settings_path)).run())
+    except MenuError as exc:
+        raise click.ClickException(f"the menus have problems, not starting:\n{exc}") from exc
 
 
 @main.command()
