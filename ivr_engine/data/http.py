@@ -35,8 +35,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -51,6 +50,7 @@ from ivr_engine.data.backend import (
 )
 from ivr_engine.data.breaker import CircuitBreaker
 from ivr_engine.data.numbers import classify_number, normalise_number
+from ivr_engine.database import ClosesOnExit
 
 T = TypeVar("T")
 
@@ -123,7 +123,7 @@ class _Retryable(_Failure):
     """A failure worth another try for an idempotent request."""
 
 
-class HttpBackend:
+class HttpBackend(ClosesOnExit):
     """``SubscriberBackend`` over HTTP; one aiohttp session, closed by ``close()``."""
 
     def __init__(
@@ -148,17 +148,6 @@ class HttpBackend:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def profile(self, number: str) -> Profile:
         national = normalise_number(number)

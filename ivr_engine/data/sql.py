@@ -11,14 +11,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from sqlalchemy import and_, case, delete, event, make_url, or_, select, update
+from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ivr_engine.data.backend import (
     BackendError,
@@ -37,18 +36,7 @@ from ivr_engine.data.tables import (
     TopupCardRow,
     to_yuan,
 )
-from ivr_engine.journal.store import sqlite_file
-
-_DIALECTS = ("sqlite", "postgresql")
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+from ivr_engine.database import ClosesOnExit, make_engine, sqlite_file
 
 
 class _Refused(Exception):
@@ -57,27 +45,15 @@ class _Refused(Exception):
         self.reason = reason
 
 
-class SqlBackend:
+class SqlBackend(ClosesOnExit):
     """``SubscriberBackend`` and ``Counters`` on SQLAlchemy async; ``timeout`` per operation."""
 
     def __init__(self, url: str, *, timeout: float = 5.0, create_schema: bool = True) -> None:
-        parsed = make_url(url)
-        if parsed.get_backend_name() not in _DIALECTS:
-            raise ValueError(f"unsupported database {parsed.get_backend_name()!r}")
-        options: dict[str, Any] = {"hide_parameters": True}  # no numbers in errors
-        if parsed.get_backend_name() == "sqlite":
-            # A locked database blocks a worker thread that cancelling cannot stop: make
-            # SQLite's own busy wait give up in time.
-            options["connect_args"] = {"timeout": timeout}
-        else:
-            options["pool_pre_ping"] = True
-            if parsed.get_driver_name() == "asyncpg":
-                options["connect_args"] = {"timeout": timeout, "command_timeout": timeout}
-        self._engine: AsyncEngine = create_async_engine(parsed, **options)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(self._engine.sync_engine, "connect", _sqlite_on_connect)
+        self._engine: AsyncEngine = make_engine(
+            url, connect_timeout=timeout, command_timeout=timeout
+        )
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
-        self._sqlite_path = sqlite_file(parsed)
+        self._sqlite_path = sqlite_file(url)
         self._timeout = timeout
         self._schema_ready = not create_schema
         self._schema_lock = asyncio.Lock()
@@ -100,17 +76,6 @@ class SqlBackend:
 
     async def close(self) -> None:
         await self._engine.dispose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def _ensure_schema(self) -> None:
         if self._schema_ready:

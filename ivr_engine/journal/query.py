@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ivr_engine.journal.store import JournalStore, sqlite_file
+from ivr_engine.database import sqlite_file
+from ivr_engine.journal.store import JournalStore
 
 
 async def recent_calls(url: str, limit: int) -> list[dict[str, Any]]:

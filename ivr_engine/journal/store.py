@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from sqlalchemy import URL, Executable, delete, event, insert, make_url, select, update
+from sqlalchemy import Executable, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
@@ -17,9 +15,9 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
+from ivr_engine.database import ClosesOnExit, make_engine, sqlite_file
 from ivr_engine.journal.record import CallRecord, Step
 from ivr_engine.journal.tables import CallRow, JournalBase, StepRow
 
@@ -27,33 +25,12 @@ _SCHEMA_ATTEMPTS = 3
 _IDS_PER_QUERY = 500
 
 
-def sqlite_file(url: str | URL) -> Path | None:
-    """The database file of a SQLite URL; None for other databases and in-memory SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database or ""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
 def _text(value: str) -> str:
     # PostgreSQL text cannot hold NUL; a caller id must never make a record unwritable.
     return value.replace("\x00", "")
 
 
-class JournalStore:
+class JournalStore(ClosesOnExit):
     """Call records in a database. ``connect(url)``, then ``save``/``recent``/``get``, ``close``."""
 
     def __init__(self) -> None:
@@ -74,20 +51,10 @@ class JournalStore:
         """
         if self._engine is not None:
             raise RuntimeError("journal store is already open")
-        parsed = make_url(url)
-        backend = parsed.get_backend_name()
-        options: dict[str, Any] = {"hide_parameters": True}  # no caller numbers in errors
-        if backend == "sqlite":
-            path = sqlite_file(parsed)
-            if path is not None and create_schema:
-                await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        else:
-            options["pool_pre_ping"] = True  # drop connections that died during an outage
-            if parsed.get_driver_name() == "asyncpg":
-                options["connect_args"] = {"timeout": 10, "command_timeout": 30}
-        engine = create_async_engine(parsed, **options)
-        if backend == "sqlite":
-            event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        path = sqlite_file(url)
+        if path is not None and create_schema:
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        engine = make_engine(url, connect_timeout=10, command_timeout=30)
         try:
             if create_schema:
                 await _create_schema(engine)
@@ -105,17 +72,6 @@ class JournalStore:
         engine, self._engine, self._sessions = self._engine, None, None
         if engine is not None:
             await engine.dispose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def _require_engine(self) -> AsyncEngine:
         if self._engine is None:

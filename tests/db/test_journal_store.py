@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from ivr_engine.database import sqlite_file
 from ivr_engine.journal import CallRecord, JournalStore, recent_calls
-from ivr_engine.journal.store import sqlite_file
 from tests.db.conftest import sqlite_url
 
 T0 = datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
