@@ -29,7 +29,8 @@ def describe(trace: CommandTrace, masked: bool = False) -> tuple[str, str]:
     words = [verb]
     rest = args
     # Two-word AGI verbs: STREAM FILE, SAY DIGITS, SET VARIABLE, WAIT FOR DIGIT, ...
-    while rest and rest.split(" ", 1)[0].isupper() and len(words) < 3:
+    # (bare capitals only: a quoted argument such as "IVR_TRANSFER" is not part of the verb)
+    while rest and _verb_word(rest.split(" ", 1)[0]) and len(words) < 3:
         word, _, rest = rest.partition(" ")
         words.append(word)
     kind = "_".join(w.lower() for w in words)
@@ -45,6 +46,10 @@ def describe(trace: CommandTrace, masked: bool = False) -> tuple[str, str]:
         outcome = "no reply"
     detail = f"{rest} -> {outcome}" if rest else outcome
     return kind, f"{detail} [{trace.duration * 1000:.0f} ms]"
+
+
+def _verb_word(word: str) -> bool:
+    return word.isalpha() and word.isupper()
 
 
 class CallRunner:

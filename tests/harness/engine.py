@@ -1,13 +1,25 @@
 """Run the real engine as a subprocess (``python -m ivr_engine run``), as ``make run`` does.
 
-The engine gets its own SQLite journal and HTTP port through the environment; the FastAGI
-port stays the one in the settings, because Asterisk's dialplan points there.
+Each ``EngineProcess`` has a working directory of its own holding:
+
+* ``journal.db``: the engine's SQLite database (journal, subscriber data, counters), loaded
+  with the demo subscribers (``python -m ivr_engine data load-demo``) before the first start;
+* ``menus/``: a copy of ``config/menus`` the engine runs on and watches for edits (checked
+  every ``reload_interval`` seconds), so a test can edit menus without touching the project;
+* ``engine.log``: everything the engine logged, at DEBUG.
+
+The HTTP port is picked free; the FastAGI port stays the one in the settings, because
+Asterisk's dialplan points there: only one engine can take calls at a time.
+Extra settings (``IVR_ENGINE_CALENDAR__FIXED_TIME``, ...) come in ``extra_env``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,10 +27,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ivr_engine.journal.query import recent_calls
 from ivr_engine.settings import PROJECT_ROOT, load_settings
+
+MENUS_SOURCE = PROJECT_ROOT / "config" / "menus"
 
 
 def free_port() -> int:
@@ -28,26 +45,82 @@ def free_port() -> int:
 
 
 class EngineProcess:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        extra_env: Mapping[str, str] | None = None,
+        *,
+        reload_interval: float = 0.5,
+    ) -> None:
         self.workdir = workdir
         self.http_port = free_port()
         self.agi_port = load_settings().agi.port
         self.log_path = workdir / "engine.log"
+        self.database_path = workdir / "journal.db"
+        self.menus_dir = workdir / "menus"
         self.env = {
             **os.environ,
-            "IVR_ENGINE_DATABASE__URL": f"sqlite+aiosqlite:///{workdir / 'journal.db'}",
+            "IVR_ENGINE_DATABASE__URL": f"sqlite+aiosqlite:///{self.database_path}",
             "IVR_ENGINE_HTTP__PORT": str(self.http_port),
             "IVR_ENGINE_AGI__SHUTDOWN_GRACE": "15",
+            "IVR_ENGINE_HOTLINE__MENUS": str(self.menus_dir),
+            "IVR_ENGINE_HOTLINE__RELOAD_INTERVAL": str(reload_interval),
+            **(extra_env or {}),
         }
         self._proc: subprocess.Popen[bytes] | None = None
+        self._data_loaded = False
 
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self.running and self._proc is not None else None
+
+    # --- Data and menus ----------------------------------------------------------------------
+
+    def _cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "ivr_engine", *args],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"ivr-engine {' '.join(args)} failed ({done.returncode}):\n"
+                f"{done.stdout}{done.stderr}"
+            )
+        return done
+
+    def load_demo_data(self) -> None:
+        """(Re)load the demo subscribers, blacklist and cards into this engine's database.
+
+        Resets balances, line states and top-up cards to the demo file; the shared counters
+        (password failures, caps) are left as they are.
+        """
+        self._cli("data", "load-demo")
+        self._data_loaded = True
+
+    def copy_menus(self) -> None:
+        """Put a fresh copy of ``config/menus`` in the working directory."""
+        if self.menus_dir.exists():
+            shutil.rmtree(self.menus_dir)
+        shutil.copytree(MENUS_SOURCE, self.menus_dir)
+
+    # --- Process -----------------------------------------------------------------------------
+
     def start(self, timeout: float = 20.0) -> None:
         if self.running:
             return
+        if not self.menus_dir.exists():
+            self.copy_menus()
+        if not self._data_loaded:
+            self.load_demo_data()
         log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "ivr_engine", "run", "--log-level", "DEBUG"],
@@ -79,10 +152,14 @@ class EngineProcess:
             proc.wait(5)
             raise RuntimeError(f"engine ignored SIGTERM:\n{self.log_tail()}") from None
 
+    # --- HTTP side ---------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.http_port}{path}"
+
     def health(self) -> dict[str, Any] | None:
-        url = f"http://127.0.0.1:{self.http_port}/health"
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(self._url("/health"), timeout=2) as response:
                 body: dict[str, Any] = json.load(response)
                 return body
         except urllib.error.HTTPError as exc:  # 503 still carries the report
@@ -91,29 +168,76 @@ class EngineProcess:
         except OSError:
             return None
 
+    def menu_version(self) -> str:
+        health = self.health()
+        if health is None:
+            raise AssertionError(f"engine not answering /health:\n{self.log_tail()}")
+        return str(health["menus"]["version"])
+
+    def reload_menus(self) -> tuple[int, dict[str, Any]]:
+        """POST /menus/reload: (HTTP status, body {changed, version, problems})."""
+        request = urllib.request.Request(self._url("/menus/reload"), method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                body: dict[str, Any] = json.load(response)
+                return response.status, body
+        except urllib.error.HTTPError as exc:
+            refused: dict[str, Any] = json.load(exc)
+            return exc.code, refused
+
+    # --- Journal -----------------------------------------------------------------------------
+
     def calls(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The journal as ``ivr-engine calls --json --limit N`` prints it."""
-        done = subprocess.run(
-            [sys.executable, "-m", "ivr_engine", "calls", "--json", "--limit", str(limit)],
-            cwd=PROJECT_ROOT,
-            env=self.env,
-            capture_output=True,
-            timeout=30,
-            check=True,
+        """The journal as ``ivr-engine calls --json --limit N`` prints it (newest first)."""
+        records: list[dict[str, Any]] = json.loads(
+            self._cli("calls", "--json", "--limit", str(limit), timeout=30).stdout
         )
-        records: list[dict[str, Any]] = json.loads(done.stdout)
         return records
 
-    def call_from(self, caller: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The newest finished journal record of ``caller`` (waits for the writer)."""
+    def recent_calls(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The same records as :meth:`calls`, read in this process by the function the CLI
+        uses (much faster than starting the CLI: for polling)."""
+        url = self.env["IVR_ENGINE_DATABASE__URL"]
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # callers may run a loop
+            records = pool.submit(asyncio.run, recent_calls(url, limit)).result(timeout=30)
+        # The CLI prints them as JSON: give them the same form.
+        same: list[dict[str, Any]] = json.loads(json.dumps(records, ensure_ascii=False))
+        return same
+
+    def calls_from(
+        self,
+        caller: str,
+        *,
+        since: datetime | None = None,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> list[dict[str, Any]]:
+        """The finished journal records of ``caller`` (started at or after ``since``), oldest
+        first; waits until there are at least ``count`` of them."""
         deadline = time.monotonic() + timeout
         while True:
-            for record in self.calls():
-                if record["caller"] == caller and record["ended_at"]:
-                    return record
+            found = [
+                record
+                for record in self.recent_calls()
+                if record["caller"] == caller
+                and record["ended_at"]
+                and (since is None or datetime.fromisoformat(record["started_at"]) >= since)
+            ]
+            if len(found) >= count:
+                return sorted(found, key=lambda r: str(r["started_at"]))
             if time.monotonic() > deadline:
-                raise AssertionError(f"no finished call from {caller} in the journal")
+                raise AssertionError(
+                    f"{len(found)} finished call(s) from {caller} in the journal, "
+                    f"expected {count}: {found}"
+                )
             time.sleep(0.2)
+
+    def call_from(
+        self, caller: str, *, since: datetime | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """The newest finished journal record of ``caller`` (waits for the writer);
+        with ``since``, only a call started at or after that time counts."""
+        return self.calls_from(caller, since=since, timeout=timeout)[-1]
 
     def log_tail(self, lines: int = 40) -> str:
         try:

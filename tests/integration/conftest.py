@@ -4,18 +4,27 @@
 the end of the session only if it started it. Skips when the test bed cannot run here (not
 root, not provisioned: run ``asterisk/provision.sh`` / ``make setup``).
 ``observer``: a fresh AMI observer (pyst2) per test, connected with the engine's settings.
-``engine`` (session): the real engine as a subprocess, with its own SQLite journal.
+``engine`` (session): the real engine as a subprocess, with its own SQLite database (the
+demo subscribers loaded, counters clean) and its own copy of the menus.
+``demo_data``: the session engine's demo subscribers reset (balances, line states, top-up
+cards) before the test; counters are kept.
+``other_engine``: run the calls of a block on a second engine with extra settings, e.g.
+``with other_engine({"IVR_ENGINE_CALENDAR__FIXED_TIME": ...}) as engine:``; the FastAGI
+port is fixed by the dialplan, so the session engine is stopped meanwhile and restarted after.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
 from tests.harness.asterisk import ensure_asterisk_running, stop_asterisk, unavailable_reason
 from tests.harness.engine import EngineProcess
 from tests.harness.observer import AmiObserver
+
+OtherEngine = Callable[[Mapping[str, str]], contextlib.AbstractContextManager[EngineProcess]]
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +55,25 @@ def engine(asterisk: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture
+def demo_data(engine: EngineProcess) -> EngineProcess:
+    engine.load_demo_data()
+    return engine
+
+
+@pytest.fixture
+def other_engine(engine: EngineProcess, tmp_path_factory: pytest.TempPathFactory) -> OtherEngine:
+    @contextlib.contextmanager
+    def run(extra_env: Mapping[str, str]) -> Iterator[EngineProcess]:
+        engine.stop()
+        other = EngineProcess(tmp_path_factory.mktemp("other-engine"), extra_env)
+        try:
+            other.start()
+            yield other
+        finally:
+            other.stop()
+            engine.start()
+
+    return run
