@@ -2,7 +2,8 @@
 
 ``asterisk`` (session): starts the test bed unless it is already running, and stops it at
 the end of the session only if it started it. Skips when the test bed cannot run here (not
-root, not provisioned: run ``asterisk/provision.sh`` / ``make setup``).
+root, not provisioned: run ``asterisk/provision.sh`` / ``make setup``); fails instead when
+the environment variable CI is set, so CI can never pass with them skipped.
 ``observer``: a fresh AMI observer (pyst2) per test, connected with the engine's settings.
 ``engine`` (session): the real engine as a subprocess, with its own SQLite database (the
 demo subscribers loaded, counters clean) and its own copy of the menus.
@@ -16,6 +17,7 @@ port is fixed by the dialplan, so the session engine is stopped meanwhile and re
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Mapping
 
 import pytest
@@ -31,6 +33,8 @@ OtherEngine = Callable[[Mapping[str, str]], contextlib.AbstractContextManager[En
 def asterisk() -> Iterator[None]:
     reason = unavailable_reason()
     if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set: the real-Asterisk tests must run, not skip)")
         pytest.skip(reason)
     started = ensure_asterisk_running()
     try:
