@@ -24,7 +24,7 @@ from ivr_engine.loop_monitor import LoopMonitor
 from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.prompts.catalogue import load_catalogue
-from ivr_engine.services import open_services
+from ivr_engine.services import open_services, upgrade_databases
 from ivr_engine.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class Engine:
 
     async def start(self) -> None:
         self.menus.load()  # bad menus at start-up: refuse to start, with the reasons
+        await upgrade_databases(self.settings)  # the schema before any store opens
         self.loop_monitor.start()
         services = await self._resources.enter_async_context(open_services(self.settings))
         self.store = await JournalStore.connect(self.settings.database_url())

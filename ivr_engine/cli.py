@@ -178,9 +178,11 @@ def reload(settings_path: str | None) -> None:
 
 def _register() -> None:
     from ivr_engine.data.cli import data
+    from ivr_engine.db_cli import db
     from ivr_engine.menus.cli import check
 
     main.add_command(data)
+    main.add_command(db)
     main.add_command(check)
 
 

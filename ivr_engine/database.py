@@ -3,15 +3,19 @@ or PostgreSQL through asyncpg, with the same settings for every store that uses 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SUPPORTED = ("sqlite", "postgresql")
+
+SCHEMA_LOCK = 0x49_56_52_53  # "IVRS": the advisory lock of schema and configuration changes
 
 
 def sqlite_file(url: str | URL) -> Path | None:
@@ -58,6 +62,47 @@ def make_engine(url: str | URL, *, connect_timeout: float, command_timeout: floa
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+@asynccontextmanager
+async def exclusive_transaction(
+    url: str | URL, *, timeout: float, foreign_keys: bool = True
+) -> AsyncIterator[AsyncConnection]:
+    """One transaction that no other ``exclusive_transaction`` on the database runs beside.
+
+    Committed when the block ends, rolled back if it raises. PostgreSQL: takes the advisory
+    lock ``SCHEMA_LOCK`` for the transaction; SQLite: ``BEGIN IMMEDIATE`` (the write lock,
+    so DDL is transactional too). Either waits up to ``timeout`` seconds for the other
+    holder. ``foreign_keys=False`` stops SQLite enforcing them (for table rebuilds).
+    """
+    engine = make_engine(url, connect_timeout=min(timeout, 10.0), command_timeout=timeout)
+    if engine.dialect.name == "sqlite":
+        _immediate_transactions(engine, foreign_keys=foreign_keys)
+    try:
+        async with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            yield conn
+    finally:
+        await engine.dispose()
+
+
+def _immediate_transactions(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+    # SQLAlchemy's recipe: the driver must not begin (or skip DDL) by itself; we do.
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        if not foreign_keys:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("PRAGMA foreign_keys=OFF")  # only takes effect outside a transaction
+            finally:
+                cursor.close()
+
+    def on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "begin", on_begin)
 
 
 class ClosesOnExit:

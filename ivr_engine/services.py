@@ -13,6 +13,26 @@ from ivr_engine.interpreter.context import Services
 from ivr_engine.settings import Settings
 
 
+def database_urls(settings: Settings) -> list[str]:
+    """The databases ``open_services`` uses: the engine's, and a separate SQL backend's.
+
+    Each must be migrated (``ivr_engine.db_schema.upgrade``) before services are opened.
+    """
+    urls = [settings.database_url()]
+    config = settings.backend
+    if config.kind == "sql" and config.url and config.url not in urls:
+        urls.append(config.url)
+    return urls
+
+
+async def upgrade_databases(settings: Settings) -> None:
+    """Migrate every database of ``database_urls`` to the newest schema."""
+    from ivr_engine.db_schema import upgrade
+
+    for url in database_urls(settings):
+        await upgrade(url)
+
+
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Services for calls; counters always live in the engine's own database."""

@@ -133,7 +133,7 @@ async def simulate(
     from ivr_engine.interpreter.walker import walk
     from ivr_engine.menus.loader import load_menus, prompt_ids_by_language
     from ivr_engine.prompts.catalogue import load_catalogue
-    from ivr_engine.services import open_services
+    from ivr_engine.services import open_services, upgrade_databases
 
     catalogue = load_catalogue()
     menus = load_menus([settings.path(settings.hotline.menus)], prompt_ids_by_language(catalogue))
@@ -145,6 +145,7 @@ async def simulate(
     record = PrintingRecord(
         out, caller=caller, dialled=dnis, channel="terminal", unique_id="simulated"
     )
+    await upgrade_databases(settings)
     async with open_services(settings) as services:
         if at is not None:
             services.calendar = replace(services.calendar, clock=lambda: at)

@@ -1,7 +1,8 @@
 """Subscriber data and shared counters in the engine's database (SQLite or PostgreSQL).
 
-``await SqlBackend.connect(url)`` creates the tables if needed (idempotent, like the
-journal) and returns a backend that is both a ``SubscriberBackend`` and ``Counters``.
+``await SqlBackend.connect(url)`` checks the database can be reached and returns a backend
+that is both a ``SubscriberBackend`` and ``Counters``. The tables come from the migrations
+(``ivr_engine.db_schema.upgrade``), never from the backend.
 Every database failure or timeout becomes a ``BackendError`` with a short reason.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from ivr_engine.data.backend import (
@@ -31,12 +32,11 @@ from ivr_engine.data.numbers import classify_number, normalise_number
 from ivr_engine.data.tables import (
     BlacklistRow,
     CounterRow,
-    DataBase,
     SubscriberRow,
     TopupCardRow,
     to_yuan,
 )
-from ivr_engine.database import ClosesOnExit, make_engine, sqlite_file
+from ivr_engine.database import ClosesOnExit, make_engine
 
 
 class _Refused(Exception):
@@ -48,22 +48,19 @@ class _Refused(Exception):
 class SqlBackend(ClosesOnExit):
     """``SubscriberBackend`` and ``Counters`` on SQLAlchemy async; ``timeout`` per operation."""
 
-    def __init__(self, url: str, *, timeout: float = 5.0, create_schema: bool = True) -> None:
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
         self._engine: AsyncEngine = make_engine(
             url, connect_timeout=timeout, command_timeout=timeout
         )
         self._sessions = async_sessionmaker(self._engine, expire_on_commit=False)
-        self._sqlite_path = sqlite_file(url)
         self._timeout = timeout
-        self._schema_ready = not create_schema
-        self._schema_lock = asyncio.Lock()
 
     @classmethod
     async def connect(cls, url: str, *, timeout: float = 5.0) -> SqlBackend:
-        """A backend whose tables exist; BackendError if the database cannot be reached."""
+        """A backend that reached its database; BackendError if it cannot."""
         backend = cls(url, timeout=timeout)
         try:
-            async with backend._guard("connect"):
+            async with backend._guard("connect"), backend._engine.connect():
                 pass
         except BaseException:
             await backend.close()
@@ -77,22 +74,10 @@ class SqlBackend(ClosesOnExit):
     async def close(self) -> None:
         await self._engine.dispose()
 
-    async def _ensure_schema(self) -> None:
-        if self._schema_ready:
-            return
-        async with self._schema_lock:
-            if self._schema_ready:
-                return
-            if self._sqlite_path is not None:
-                await asyncio.to_thread(self._sqlite_path.parent.mkdir, parents=True, exist_ok=True)
-            await create_tables(self._engine)
-            self._schema_ready = True
-
     @asynccontextmanager
     async def _guard(self, action: str) -> AsyncIterator[None]:
         try:
             async with asyncio.timeout(self._timeout):
-                await self._ensure_schema()
                 yield
         except TimeoutError:
             raise BackendError(f"database timeout ({action})") from None
@@ -253,17 +238,3 @@ class SqlBackend(ClosesOnExit):
 
 def _counter(name: str, key: str, period: str) -> tuple[Any, ...]:
     return (CounterRow.name == name, CounterRow.key == key, CounterRow.period == period)
-
-
-async def create_tables(engine: AsyncEngine, attempts: int = 3) -> None:
-    """Create the data tables if missing (safe when several instances start together)."""
-    for attempt in range(1, attempts + 1):
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(DataBase.metadata.create_all)
-            return
-        except (IntegrityError, OperationalError, ProgrammingError):
-            # Another instance may have created the same tables between check and create.
-            if attempt == attempts:
-                raise
-            await asyncio.sleep(0.1 * attempt)

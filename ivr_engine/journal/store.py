@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Executable, delete, insert, select, update
+from sqlalchemy import Executable, delete, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -17,12 +15,15 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from ivr_engine.database import ClosesOnExit, make_engine, sqlite_file
+from ivr_engine.database import ClosesOnExit, make_engine
 from ivr_engine.journal.record import CallRecord, Step
-from ivr_engine.journal.tables import CallRow, JournalBase, StepRow
+from ivr_engine.journal.tables import CallRow, StepRow
 
-_SCHEMA_ATTEMPTS = 3
 _IDS_PER_QUERY = 500
+
+
+class MissingTables(RuntimeError):
+    """The database has not been migrated (``ivr-engine db upgrade``)."""
 
 
 def _text(value: str) -> str:
@@ -38,26 +39,25 @@ class JournalStore(ClosesOnExit):
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
     @classmethod
-    async def connect(cls, url: str, *, create_schema: bool = True) -> JournalStore:
+    async def connect(cls, url: str) -> JournalStore:
         store = cls()
-        await store.open(url, create_schema=create_schema)
+        await store.open(url)
         return store
 
-    async def open(self, url: str, *, create_schema: bool = True) -> None:
-        """Create the engine; with ``create_schema`` also the SQLite directory and the tables.
+    async def open(self, url: str) -> None:
+        """Create the engine and check that the journal tables are there.
 
-        Table creation is idempotent (safe on every start-up, and when several engine
-        instances start together). Raises if the database cannot be reached.
+        The tables come from the migrations (``ivr_engine.db_schema.upgrade``), never from
+        the store. Raises if the database cannot be reached or has no journal tables.
         """
         if self._engine is not None:
             raise RuntimeError("journal store is already open")
-        path = sqlite_file(url)
-        if path is not None and create_schema:
-            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         engine = make_engine(url, connect_timeout=10, command_timeout=30)
         try:
-            if create_schema:
-                await _create_schema(engine)
+            async with engine.connect() as conn:
+                present = await conn.run_sync(lambda sync: inspect(sync).has_table("calls"))
+            if not present:
+                raise MissingTables("the journal tables are missing: run 'ivr-engine db upgrade'")
         except BaseException:
             await engine.dispose()
             raise
@@ -135,19 +135,6 @@ class JournalStore(ClosesOnExit):
                 return None
             (record,) = await _records(session, [row])
             return record.to_dict()
-
-
-async def _create_schema(engine: AsyncEngine) -> None:
-    for attempt in range(1, _SCHEMA_ATTEMPTS + 1):
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(JournalBase.metadata.create_all)
-            return
-        except (IntegrityError, OperationalError, ProgrammingError):
-            # Another instance may have created the same tables between check and create.
-            if attempt == _SCHEMA_ATTEMPTS:
-                raise
-            await asyncio.sleep(0.1 * attempt)
 
 
 async def _upsert_call(conn: AsyncConnection, values: dict[str, Any]) -> None:

@@ -1,10 +1,13 @@
-"""Database URLs for the journal tests: a real SQLite file and a real PostgreSQL database.
+"""Database URLs for the database tests: a real SQLite file and a real PostgreSQL database.
 
 PostgreSQL: one uniquely named database per test session, created through the admin DSN
 (``IVR_TEST_POSTGRES_DSN``, default: the development role that ``scripts/ensure-postgres.sh``
-sets up) and
-dropped at the end; the journal tables are dropped before each test. If the server is
-unreachable the postgres tests fail when ``CI`` is set and are skipped otherwise.
+sets up) and dropped at the end; every table (``alembic_version`` too) is dropped before
+each test. If the server is unreachable the postgres tests fail when ``CI`` is set and are
+skipped otherwise.
+
+The schema comes from the migrations, as in the engine: ``db_url`` and ``data_db_url``
+are migrated to head (``ivr_engine.db_schema.upgrade``); ``empty_db_url`` is not.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any, TypeVar
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy import make_url
+
+from ivr_engine.db_schema import upgrade
 
 ADMIN_DSN = os.environ.get(
     "IVR_TEST_POSTGRES_DSN", "postgresql://ivr:ivr-dev@127.0.0.1:5432/ivr_test"
@@ -98,10 +103,17 @@ def postgres_database() -> Iterator[PgDatabase]:
     run_isolated(_admin_execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)'))
 
 
-async def _drop_journal_tables(dsn: str) -> None:
+async def _drop_all_tables(dsn: str) -> None:
     conn = await asyncpg.connect(dsn, timeout=5)
     try:
-        await conn.execute("DROP TABLE IF EXISTS call_steps, calls")
+        names = await conn.fetch(
+            "SELECT quote_ident(tablename) AS name FROM pg_tables"
+            " WHERE schemaname = current_schema()"
+        )
+        if names:
+            await conn.execute(
+                f"DROP TABLE IF EXISTS {', '.join(n['name'] for n in names)} CASCADE"
+            )
     finally:
         await conn.close()
 
@@ -110,57 +122,52 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty journal database URL (the tables do not exist yet)."""
+@pytest.fixture
+def empty_postgres(postgres_database: PgDatabase) -> PgDatabase:
+    """The session's PostgreSQL database with no tables at all."""
+    run_isolated(_drop_all_tables(postgres_database.dsn))
+    return postgres_database
+
+
+@pytest.fixture
+def fresh_postgres(empty_postgres: PgDatabase) -> PgDatabase:
+    """The session's PostgreSQL database, emptied and migrated to head."""
+    run_isolated(upgrade(empty_postgres.url()))
+    return empty_postgres
+
+
+_BOTH = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=_BOTH)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL with no tables; SQLite: the file and its directory do not exist yet."""
     if request.param == "sqlite":
-        # A directory that does not exist yet: the store must create it.
-        return sqlite_url(tmp_path / "var" / "journal.db")
+        return sqlite_url(tmp_path / "var" / "engine.db")
+    database: PgDatabase = request.getfixturevalue("empty_postgres")
+    return database.url()
+
+
+@pytest.fixture(params=_BOTH)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database URL migrated to head (journal, subscriber data and ACD tables)."""
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path / "var" / "journal.db")
+        run_isolated(upgrade(url))
+        return url
     database: PgDatabase = request.getfixturevalue("fresh_postgres")
     return database.url()
 
 
-@pytest.fixture
-def fresh_postgres(postgres_database: PgDatabase) -> PgDatabase:
-    """The session's PostgreSQL database with the journal tables dropped."""
-    run_isolated(_drop_journal_tables(postgres_database.dsn))
-    return postgres_database
-
-
-# -- subscriber data (ivr_engine.data) ---------------------------------------------------------
-
-DATA_TABLES = ("subscribers", "blacklist", "topup_cards", "counters")
-
-
-async def _drop_data_tables(dsn: str) -> None:
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute(f"DROP TABLE IF EXISTS {', '.join(DATA_TABLES)}")
-    finally:
-        await conn.close()
-
-
-@pytest.fixture
-def fresh_data_postgres(postgres_database: PgDatabase) -> PgDatabase:
-    """The session's PostgreSQL database with the subscriber data tables dropped."""
-    run_isolated(_drop_data_tables(postgres_database.dsn))
-    return postgres_database
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=_BOTH)
 def data_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database URL without the subscriber data tables."""
+    """A fresh database URL migrated to head, for the subscriber data tests."""
     if request.param == "sqlite":
-        return sqlite_url(tmp_path / "var" / "data.db")
-    database: PgDatabase = request.getfixturevalue("fresh_data_postgres")
+        url = sqlite_url(tmp_path / "var" / "data.db")
+        run_isolated(upgrade(url))
+        return url
+    database: PgDatabase = request.getfixturevalue("fresh_postgres")
     return database.url()

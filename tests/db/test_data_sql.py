@@ -294,7 +294,7 @@ async def test_concurrent_increments_are_not_lost(data_db_url: str) -> None:
         assert await second.get("calls", "10086", "2026-11") == 0
 
 
-async def test_schema_creation_is_idempotent(data_db_url: str) -> None:
+async def test_concurrent_connects(data_db_url: str) -> None:
     backends = await asyncio.gather(*(SqlBackend.connect(data_db_url) for _ in range(3)))
     for backend in backends:
         await backend.close()

@@ -12,7 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ivr_engine.database import sqlite_file
+from ivr_engine.db_schema import upgrade
 from ivr_engine.journal import CallRecord, JournalStore, recent_calls
+from ivr_engine.journal.store import MissingTables
 from tests.db.conftest import sqlite_url
 
 T0 = datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
@@ -223,10 +225,11 @@ async def test_closed_store_refuses_work(db_url: str) -> None:
         await store.recent(1)
 
 
-async def test_sqlite_creates_directory_and_uses_wal(tmp_path: Path) -> None:
+async def test_sqlite_directory_is_made_by_upgrade_and_uses_wal(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b" / "journal.db"
     url = sqlite_url(path)
     assert sqlite_file(url) == path
+    await upgrade(url)
     async with await JournalStore.connect(url) as store:
         await store.save(make_record(1))
         assert path.is_file()
@@ -237,6 +240,19 @@ async def test_sqlite_creates_directory_and_uses_wal(tmp_path: Path) -> None:
         finally:
             await engine.dispose()
     assert mode == "wal"
+
+
+async def test_an_unmigrated_database_is_refused_and_reads_as_empty(empty_db_url: str) -> None:
+    path = sqlite_file(empty_db_url)
+    if path is not None:  # an existing SQLite file without the journal's tables
+        path.parent.mkdir(parents=True)
+        engine = create_async_engine(empty_db_url)
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE other (x INTEGER)"))
+        await engine.dispose()
+    with pytest.raises(MissingTables, match="ivr-engine db upgrade"):
+        await JournalStore.connect(empty_db_url)
+    assert await recent_calls(empty_db_url, 5) == []
 
 
 async def test_recent_calls_on_missing_sqlite_file_creates_nothing(tmp_path: Path) -> None:

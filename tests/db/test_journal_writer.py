@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ivr_engine.db_schema import upgrade
 from ivr_engine.journal import CallRecord, JournalStore, JournalWriter, RecordSink
 from tests.db.conftest import PgDatabase, sqlite_url
 
@@ -96,7 +97,9 @@ async def store(db_url: str) -> AsyncIterator[JournalStore]:
 
 @pytest.fixture
 async def sqlite_store(tmp_path: Path) -> AsyncIterator[JournalStore]:
-    opened = await JournalStore.connect(sqlite_url(tmp_path / "journal.db"))
+    url = sqlite_url(tmp_path / "journal.db")
+    await upgrade(url)
+    opened = await JournalStore.connect(url)
     yield opened
     await opened.close()
 

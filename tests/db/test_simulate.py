@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from ivr_engine.cli import main
 from ivr_engine.data.demo import load_demo
+from ivr_engine.db_schema import upgrade
 
 
 @pytest.fixture
@@ -16,6 +17,7 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}"
     import asyncio
 
+    asyncio.run(upgrade(url))
     asyncio.run(load_demo(url))
     return {"IVR_ENGINE_DATABASE__URL": url}
 
