@@ -1,0 +1,247 @@
+"""The ACD's configuration (``config/acd.yaml``): skills, queues, agents and the agent policy.
+
+``load_config(path)`` reads the file, validates it with pydantic and builds the values the
+routing and the agent state machine use (``QueueConfig``, ``AgentPolicy``). Every problem
+is reported at once, each as ``file: where: what`` (``config/acd.yaml: queues.vip.
+escalation.0.requirements: unknown skill 'vipp'``), in an ``AcdConfigError``.
+
+File shape (see ``config/acd.yaml`` for a commented example)::
+
+    version: 1
+    defaults: {strategy, match, service_level: {target_pct, threshold_s}, wrap_up_s, recording}
+    agent_policy: {pause_reasons, max_missed, log_in_paused, default_pause_reason}
+    skills: {name: description}
+    queues: {name: {requirements: {skill: min level}, priority, escalation: [...],
+                    max_wait: {after, action: overflow|callback|announce, ...}, ...}}
+    agents: [{ids: "8001-8004" | "8001" | [...], skills: {skill: level}, name, endpoint}]
+
+``name`` and ``endpoint`` are templates with ``{id}`` (default ``Agent {id}``, ``PJSIP/{id}``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from acd.agents import AgentPolicy, PauseReasons
+from acd.config_file import AcdFile, AgentGroupFile, MaxWaitFile, QueueFile, SkillLevels
+from acd.routing import (
+    Action,
+    Announce,
+    OfferCallback,
+    Overflow,
+    QueueConfig,
+    Requirement,
+    Requirements,
+    Step,
+    check_queues,
+)
+from ivr_engine.settings import PROJECT_ROOT
+
+DEFAULT_ACD_FILE = PROJECT_ROOT / "config" / "acd.yaml"
+
+
+class AcdConfigError(ValueError):
+    """The ACD configuration is unreadable or invalid; ``problems`` lists every reason."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__("\n".join(f"{source}: {problem}" for problem in problems))
+        self.source = source
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """``target_pct`` % of calls answered within ``threshold_s`` seconds."""
+
+    target_pct: int = 80
+    threshold_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    routing: QueueConfig
+    priority: int = 0  # of the calls that enter the queue
+    service_level: ServiceLevel = ServiceLevel()
+    wrap_up_s: float = 0.0
+    recording: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.routing.name
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    id: str
+    name: str
+    endpoint: str
+    skills: dict[str, int]
+
+
+@dataclass(frozen=True)
+class AcdConfig:
+    skills: dict[str, str]  # name -> description
+    queues: dict[str, QueueSettings]
+    agents: dict[str, AgentConfig]
+    policy: AgentPolicy
+    source: str = "<built>"
+
+    def routing(self) -> dict[str, QueueConfig]:
+        return {name: queue.routing for name, queue in self.queues.items()}
+
+
+def load_config(path: str | Path = DEFAULT_ACD_FILE) -> AcdConfig:
+    source = str(path)
+    try:
+        raw: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AcdConfigError(source, [f"cannot read: {exc.strerror}"]) from exc
+    except yaml.YAMLError as exc:
+        raise AcdConfigError(source, [f"not valid YAML: {exc}"]) from exc
+    return parse_config(raw, source)
+
+
+def parse_config(raw: Any, source: str = "<data>") -> AcdConfig:
+    try:
+        file = AcdFile.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise AcdConfigError(source, problems) from exc
+    return _Builder(file, source).build()
+
+
+def requirements(levels: SkillLevels) -> Requirements:
+    return tuple(Requirement(skill, level) for skill, level in levels.items())
+
+
+def max_wait_action(spec: MaxWaitFile) -> Action:
+    if spec.action == "overflow":
+        return Overflow(spec.queue)
+    if spec.action == "callback":
+        return OfferCallback()
+    return Announce(spec.prompt, spec.destination)
+
+
+def expand_ids(ids: str | int | list[str | int]) -> list[str]:
+    """``"8001-8004"`` -> 8001, 8002, 8003, 8004 (keeping leading zeros); lists concatenate."""
+    if isinstance(ids, list):
+        return [one for part in ids for one in expand_ids(part)]
+    text = str(ids)
+    first, dash, last = text.partition("-")
+    if not dash:
+        return [text]
+    if not (first.isdigit() and last.isdigit() and int(first) <= int(last)):
+        raise ValueError(f"{text!r} is not a range like 8001-8010")
+    return [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
+
+
+class _Builder:
+    def __init__(self, file: AcdFile, source: str) -> None:
+        self.file = file
+        self.source = source
+        self.problems: list[str] = []
+
+    def _known(self, where: str, levels: SkillLevels | None) -> None:
+        for skill in levels or {}:
+            if skill not in self.file.skills:
+                self.problems.append(f"{where}: unknown skill {skill!r}")
+
+    def build(self) -> AcdConfig:
+        queues = {
+            name: q for name, spec in self.file.queues.items() if (q := self._queue(name, spec))
+        }
+        agents: dict[str, AgentConfig] = {}
+        for n, group in enumerate(self.file.agents):
+            self._agents(f"agents.{n}", group, agents)
+        if not self.problems:  # else it repeats them: a dropped queue is "unknown" here
+            try:
+                check_queues({name: q.routing for name, q in queues.items()})
+            except ValueError as exc:
+                self.problems.append(f"queues: {exc}")
+        policy = self._policy()
+        if self.problems:
+            raise AcdConfigError(self.source, self.problems)
+        assert policy is not None
+        return AcdConfig(dict(self.file.skills), queues, agents, policy, self.source)
+
+    def _queue(self, name: str, spec: QueueFile) -> QueueSettings | None:
+        where = f"queues.{name}"
+        self._known(f"{where}.requirements", spec.requirements)
+        for n, step in enumerate(spec.escalation):
+            self._known(f"{where}.escalation.{n}.requirements", step.requirements)
+        overflow = spec.max_wait if spec.max_wait and spec.max_wait.action == "overflow" else None
+        if overflow is not None and overflow.queue not in self.file.queues:
+            self.problems.append(f"{where}.max_wait.queue: unknown queue {overflow.queue!r}")
+            return None
+        defaults = self.file.defaults
+        try:
+            routing = QueueConfig(
+                name=name,
+                requirements=requirements(spec.requirements),
+                strategy=spec.strategy or defaults.strategy,
+                match=spec.match or defaults.match,
+                escalation=tuple(
+                    Step(
+                        step.after,
+                        None if step.requirements is None else requirements(step.requirements),
+                        step.priority_boost,
+                    )
+                    for step in spec.escalation
+                ),
+                max_wait=None if spec.max_wait is None else spec.max_wait.after,
+                on_max_wait=None if spec.max_wait is None else max_wait_action(spec.max_wait),
+            )
+        except ValueError as exc:
+            self.problems.append(f"{where}: {exc}")
+            return None
+        level = spec.service_level or defaults.service_level
+        return QueueSettings(
+            routing=routing,
+            priority=spec.priority,
+            service_level=ServiceLevel(level.target_pct, level.threshold_s),
+            wrap_up_s=defaults.wrap_up_s if spec.wrap_up_s is None else spec.wrap_up_s,
+            recording=defaults.recording if spec.recording is None else spec.recording,
+        )
+
+    def _agents(self, where: str, group: AgentGroupFile, agents: dict[str, AgentConfig]) -> None:
+        self._known(f"{where}.skills", group.skills)
+        try:
+            ids = expand_ids(group.ids)
+        except ValueError as exc:
+            self.problems.append(f"{where}.ids: {exc}")
+            return
+        try:
+            made = [
+                AgentConfig(
+                    i, group.name.format(id=i), group.endpoint.format(id=i), dict(group.skills)
+                )
+                for i in ids
+            ]
+        except (KeyError, IndexError, ValueError) as exc:
+            self.problems.append(f"{where}: name and endpoint may use {{id}} only ({exc!r})")
+            return
+        for agent in made:
+            if agent.id in agents:
+                self.problems.append(f"{where}.ids: agent {agent.id} is listed twice")
+            agents[agent.id] = agent
+
+    def _policy(self) -> AgentPolicy | None:
+        spec = self.file.agent_policy
+        try:
+            return AgentPolicy(
+                pause_reasons=PauseReasons(tuple(spec.pause_reasons)),
+                max_missed=spec.max_missed,
+                log_in_paused=spec.log_in_paused,
+                default_pause_reason=spec.default_pause_reason,
+            )
+        except ValueError as exc:
+            self.problems.append(f"agent_policy: {exc}")
+            return None
