@@ -3,10 +3,13 @@ when the call started."""
 
 from __future__ import annotations
 
+import functools
+
 from ivr_engine.calls.call import Call, Flow
 from ivr_engine.interpreter.channel import AgiChannel
 from ivr_engine.interpreter.context import CallContext, Services
 from ivr_engine.interpreter.walker import walk
+from ivr_engine.menus.loader import MenuSet
 from ivr_engine.menus.registry import MenuRegistry
 
 
@@ -18,10 +21,14 @@ class MenuFlows:
         self.services = services
 
     def __call__(self, dialled: str) -> Flow | None:
-        return self.run if dialled in self.registry.current.entries else None
+        # The version is taken once, here: a reload between finding the entry and running
+        # the call cannot take the entry away, and the call keeps this version to its end.
+        menus = self.registry.current
+        if dialled not in menus.entries:
+            return None
+        return functools.partial(self.run, menus)
 
-    async def run(self, call: Call) -> None:
-        menus = self.registry.current  # this call keeps this version to its end
+    async def run(self, menus: MenuSet, call: Call) -> None:
         start = menus.entries[call.session.dialled]
         language = menus.defaults_for(start).language
         channel = AgiChannel(call.session, language)

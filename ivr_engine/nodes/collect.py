@@ -6,7 +6,7 @@ from __future__ import annotations
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.menus.nodes import CollectNode
 from ivr_engine.nodes.prompts import DIGIT_KEYS, play
-from ivr_engine.nodes.retry import Misses
+from ivr_engine.nodes.retry import Misses, give_up
 
 
 async def collect_digits(
@@ -49,10 +49,10 @@ async def run(node_id: str, node: CollectNode, ctx: CallContext) -> str | None:
             return node.next
         misses = no_input if not digits else invalid
         ctx.step("no-input" if not digits else "invalid-input", f"{node_id} #{misses.count + 1}")
-        before, target, offer = misses.miss()
-        if target is not None:
-            return target
-        if not before and not offer:
-            ctx.finish("no-input" if not digits else "invalid-input")
-            await ctx.channel.hangup()
+        after = misses.miss()
+        if after.give_up:
+            await give_up(ctx, "no-input" if not digits else "invalid-input")
             return None
+        if after.then is not None:
+            return after.then
+        before, offer = after.prompts, after.reprompt

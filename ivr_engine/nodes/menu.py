@@ -7,7 +7,7 @@ from __future__ import annotations
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.menus.nodes import MenuNode
 from ivr_engine.nodes.prompts import DIGIT_KEYS, play
-from ivr_engine.nodes.retry import Misses
+from ivr_engine.nodes.retry import Misses, give_up
 
 MAX_TRAIL = 50
 
@@ -44,7 +44,7 @@ async def run(node_id: str, node: MenuNode, ctx: CallContext) -> str | None:
             key = await ctx.channel.wait_key(node.timeout)
         if key is None:
             ctx.step("no-input", f"{node_id} #{no_input.count + 1}")
-            before, target, offer = no_input.miss()
+            after = no_input.miss()
         elif key in keys:
             if not typed_ahead:
                 ctx.pressed(key)
@@ -53,10 +53,10 @@ async def run(node_id: str, node: MenuNode, ctx: CallContext) -> str | None:
             if not typed_ahead:
                 ctx.pressed(key)
             ctx.step("invalid-key", f"{node_id} {key} #{invalid.count + 1}")
-            before, target, offer = invalid.miss()
-        if target is not None:
-            return target
-        if not before and not offer:
-            ctx.finish("no-input" if key is None else "invalid-input")
-            await ctx.channel.hangup()
+            after = invalid.miss()
+        if after.give_up:
+            await give_up(ctx, "no-input" if key is None else "invalid-input")
             return None
+        if after.then is not None:
+            return after.then
+        before, offer = after.prompts, after.reprompt

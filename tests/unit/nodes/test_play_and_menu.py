@@ -65,3 +65,15 @@ async def test_menu_wide_keys_back_and_repeat(tmp_path: Path) -> None:
     result = await run_menu(tmp_path, MENU, ["1", "#", "*", "0"])
     assert result.heard == ["hello", "billing-menu", "billing-menu", "main-menu", "connecting"]
     assert result.record.keys == "1#*0"
+
+
+async def test_a_menu_without_retry_settings_ends_the_call_after_three_silences(
+    tmp_path: Path,
+) -> None:
+    bare = MENU.replace(
+        "    no_input: {prompts: [[hear-me]], reprompt: false, max: 2, then: silent}\n", ""
+    ).replace('options: {"1": billing, "2": bye}', 'options: {"1": billing, "2": bye, "3": silent}')
+    result = await run_menu(tmp_path, bare, ["-", "-", "-"])
+    assert result.heard == ["hello", "main-menu", "main-menu", "main-menu"]
+    assert result.record.outcome == "no-input"
+    assert result.caller.hung_up
