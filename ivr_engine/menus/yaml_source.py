@@ -108,6 +108,10 @@ def parse_yaml(content: bytes | str, max_depth: int = MAX_DEPTH) -> YamlSource:
         for event in yaml.parse(content, Loader=_Parser):
             builder.feed(event)
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem):  # PyYAML >= 6.0.3 counts it too
+            line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+            problem = YamlProblem(line, f"nested deeper than {max_depth} levels")
+            raise YamlSourceError([*eaten, problem]) from exc
         raise YamlSourceError([*eaten, _syntax_problem(exc)]) from exc
     except yaml.reader.ReaderError as exc:  # a control character
         line = content[: exc.position].count("\n") + 1
