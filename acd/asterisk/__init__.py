@@ -1,0 +1,1 @@
+"""The ACD's Asterisk side: device states, live channels, dialling agents, callbacks."""
