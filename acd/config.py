@@ -69,6 +69,13 @@ class QueueSettings:
     service_level: ServiceLevel = ServiceLevel()
     wrap_up_s: float = 0.0
     recording: bool = False
+    ring_timeout_s: float = 15.0  # how long an agent's phone rings before the next agent
+    announce_every_s: float = 30.0  # position and estimated wait; 0: never
+    whisper: tuple[str, ...] = ()  # prompts the agent hears first; () -> acd-whisper-<queue>
+
+    @property
+    def whisper_prompts(self) -> tuple[str, ...]:
+        return self.whisper or (f"acd-whisper-{self.name}",)
 
     @property
     def name(self) -> str:
@@ -84,12 +91,29 @@ class AgentConfig:
 
 
 @dataclass(frozen=True)
+class CallbackSettings:
+    """Outbound callbacks: only inside the window (local time of the hotline's calendar)."""
+
+    window_from: str = "07:00"
+    window_to: str = "22:00"
+    dial: str = "PJSIP/{number}@pstn"
+    ring_timeout_s: float = 30.0
+    retry_after_s: float = 300.0
+    max_attempts: int = 3
+
+    def in_window(self, hhmm: str) -> bool:
+        """Is the local time ``hhmm`` ("07:30") inside the outbound window?"""
+        return self.window_from <= hhmm < self.window_to
+
+
+@dataclass(frozen=True)
 class AcdConfig:
     skills: dict[str, str]  # name -> description
     queues: dict[str, QueueSettings]
     agents: dict[str, AgentConfig]
     policy: AgentPolicy
     source: str = "<built>"
+    callbacks: CallbackSettings = CallbackSettings()
 
     def routing(self) -> dict[str, QueueConfig]:
         return {name: queue.routing for name, queue in self.queues.items()}
@@ -170,7 +194,18 @@ class _Builder:
         if self.problems:
             raise AcdConfigError(self.source, self.problems)
         assert policy is not None
-        return AcdConfig(dict(self.file.skills), queues, agents, policy, self.source)
+        cb = self.file.callbacks
+        callbacks = CallbackSettings(
+            cb.window_from,
+            cb.window_to,
+            cb.dial,
+            cb.ring_timeout_s,
+            cb.retry_after_s,
+            cb.max_attempts,
+        )
+        if callbacks.window_from >= callbacks.window_to:
+            raise AcdConfigError(self.source, ["callbacks: window_from must be before window_to"])
+        return AcdConfig(dict(self.file.skills), queues, agents, policy, self.source, callbacks)
 
     def _queue(self, name: str, spec: QueueFile) -> QueueSettings | None:
         where = f"queues.{name}"
@@ -209,6 +244,13 @@ class _Builder:
             service_level=ServiceLevel(level.target_pct, level.threshold_s),
             wrap_up_s=defaults.wrap_up_s if spec.wrap_up_s is None else spec.wrap_up_s,
             recording=defaults.recording if spec.recording is None else spec.recording,
+            ring_timeout_s=spec.ring_timeout_s or defaults.ring_timeout_s,
+            announce_every_s=(
+                defaults.announce_every_s
+                if spec.announce_every_s is None
+                else spec.announce_every_s
+            ),
+            whisper=tuple(spec.whisper or ()),
         )
 
     def _agents(self, where: str, group: AgentGroupFile, agents: dict[str, AgentConfig]) -> None:

@@ -65,6 +65,8 @@ class QueueDefaults(_Strict):
     service_level: ServiceLevelFile = ServiceLevelFile()
     wrap_up_s: float = Field(0.0, ge=0)
     recording: bool = False
+    ring_timeout_s: float = Field(15.0, gt=0, le=120)
+    announce_every_s: float = Field(30.0, ge=0, description="Position and wait; 0: never.")
 
 
 class QueueFile(_Strict):
@@ -77,6 +79,11 @@ class QueueFile(_Strict):
     recording: bool | None = None
     escalation: list[StepFile] = Field(default_factory=list)
     max_wait: MaxWaitFile | None = None
+    ring_timeout_s: float | None = Field(None, gt=0, le=120)
+    announce_every_s: float | None = Field(None, ge=0)
+    whisper: list[str] | None = Field(
+        None, description="Prompts the agent hears before the caller; default acd-whisper-<queue>."
+    )
 
 
 class AgentGroupFile(_Strict):
@@ -93,6 +100,15 @@ class PolicyFile(_Strict):
     default_pause_reason: str = "break"
 
 
+class CallbacksFile(_Strict):
+    window_from: str = Field("07:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    window_to: str = Field("22:00", pattern=r"^([01]\d|2[0-4]):[0-5]\d$")
+    dial: str = Field("PJSIP/{number}@pstn", description="How Asterisk dials a customer.")
+    ring_timeout_s: float = Field(30.0, gt=0, le=120)
+    retry_after_s: float = Field(300.0, gt=0)
+    max_attempts: int = Field(3, ge=1, le=10)
+
+
 class AcdFile(_Strict):
     version: Literal[1]
     defaults: QueueDefaults = QueueDefaults()
@@ -100,3 +116,4 @@ class AcdFile(_Strict):
     skills: dict[Name, str]
     queues: dict[QueueName, QueueFile]
     agents: list[AgentGroupFile] = Field(default_factory=list)
+    callbacks: CallbacksFile = CallbacksFile()

@@ -39,9 +39,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str | URL, *, connect_timeout: float, command_timeout: float) -> AsyncEngine:
+def make_engine(
+    url: str | URL,
+    *,
+    connect_timeout: float,
+    command_timeout: float,
+    sqlite_immediate: bool = False,
+) -> AsyncEngine:
     """An engine that keeps query parameters (caller numbers) out of error messages, drops
-    PostgreSQL connections that died during an outage, and bounds every wait."""
+    PostgreSQL connections that died during an outage, and bounds every wait.
+
+    ``sqlite_immediate``: SQLite transactions take the write lock when they begin (waiting
+    for it up to ``command_timeout``), so a transaction that reads and then writes never
+    fails on a snapshot another writer made stale meanwhile."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED:
@@ -61,6 +71,8 @@ def make_engine(url: str | URL, *, connect_timeout: float, command_timeout: floa
     engine = create_async_engine(parsed, **options)
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if sqlite_immediate:
+            _immediate_transactions(engine, foreign_keys=True)
     return engine
 
 

@@ -47,6 +47,7 @@ NAMING = {
 }
 
 CALL_STATES = ("waiting", "offered", "answered", "abandoned", "overflowed", "callback")
+CALL_KINDS = ("caller", "callback")  # a caller on the line, or a callback owed to one
 QUEUE_EVENTS = (
     "enter",
     "offer",
@@ -163,9 +164,14 @@ class WaitingCallRow(AcdBase):
     caller: Mapped[str] = mapped_column(String(), default="", server_default="")
     unique_id: Mapped[str] = mapped_column(String(), default="", server_default="")
     channel: Mapped[str] = mapped_column(String(), default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(16), default="caller", server_default="caller")
+    callback_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer(), default=0, server_default="0")
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         CheckConstraint(one_of("state", CALL_STATES), name="state"),
+        CheckConstraint(one_of("kind", CALL_KINDS), name="kind"),
         Index(
             "ix_waiting_calls_queue_state_priority_entered_at",
             "queue",

@@ -1,0 +1,501 @@
+"""The running ACD of one engine instance, on the shared SQL store.
+
+Callers: :meth:`Acd.enqueue` puts a call in a queue and returns its :class:`Ticket`; the
+dispatcher reserves an agent and sets ``ticket.offer``; the caller's session dials the
+agent and reports back: :meth:`answered` (the agent picked up), :meth:`not_answered`
+(it rang out: the call keeps its place, that agent is not offered it again),
+:meth:`finished` (the talk is over: the agent goes to wrap-up), :meth:`abandon` (the
+caller hung up), :meth:`overflow` and :meth:`to_callback` (max-wait actions).
+
+Agents: :meth:`agent_event` applies one agent event (log in, pause, ready...), validated
+by :mod:`acd.agents.machine` and written with its state-log line. Feature codes dialled
+on agents' phones and the operations API both go through it.
+
+Every change is written to the database before it takes effect, so several instances on
+one PostgreSQL database share agents and calls; see :mod:`acd.service.dispatcher`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from acd.agents import STUCK_GRACE, AgentEvent, AgentState, StateChange, TransitionError
+from acd.agents import reconcile as reconcile_agents
+from acd.config import AcdConfig
+from acd.service.dispatcher import Dispatcher
+from acd.service.tickets import Offer, Ticket
+from acd.store.agent_rows import AgentRecord, StaleAgent, load_agents, load_skills, transition
+from acd.store.call_rows import (
+    CallRecord,
+    delete_call,
+    insert_call,
+    load_call,
+    load_calls,
+    log_queue,
+    move_call,
+    recent_talk,
+    waiting_ahead,
+)
+from acd.store.tables import WaitingCallRow
+from ivr_engine.database import make_engine
+from ivr_engine.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Acd", "CallbackRunner"]
+
+CallbackRunner = Callable[[CallRecord, Offer], Awaitable[None]]
+"""Runs a callback the dispatcher reserved an agent for (``acd.asterisk.callbacks``)."""
+
+_RETRIES = 5
+DEFAULT_TALK_S = 180.0  # a queue's talk time until it has history
+
+
+class Acd:
+    def __init__(
+        self,
+        url: str,
+        config: AcdConfig,
+        instance: str,
+        *,
+        poll_interval: float = 0.5,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        callback_window_open: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.url = url
+        self.config = config
+        self.instance = instance
+        self.clock = clock
+        self.callback_window_open = callback_window_open
+        self.unfit_agents: Callable[[], frozenset[str]] = frozenset
+        self.callback_runner: CallbackRunner | None = None
+        self.last_assigned: dict[str, str] = {}  # queue -> agent, for round-robin
+        self.tickets: dict[str, Ticket] = {}
+        self.dispatcher = Dispatcher(self, poll_interval)
+        self._engine: AsyncEngine = make_engine(
+            url, connect_timeout=timeout, command_timeout=timeout, sqlite_immediate=True
+        )
+        self.postgres = self._engine.dialect.name == "postgresql"
+        self._task: asyncio.Task[None] | None = None
+        self._callbacks: dict[str, asyncio.Task[None]] = {}
+
+    # -- life cycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.dispatcher.run(), name="acd-dispatcher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+        for running in list(self._callbacks.values()):
+            await cancel_and_wait(running)
+        await self._engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self._engine.begin() as conn:
+            yield conn
+
+    def health(self) -> dict[str, Any]:
+        d = self.dispatcher
+        return {
+            "healthy": d.last_error is None,
+            "waiting_here": len(self.tickets),
+            "callbacks_running": len(self._callbacks),
+            "passes": d.passes,
+            "failed_passes": d.failures,
+            "last_error": d.last_error,
+        }
+
+    # -- callers --------------------------------------------------------------------------
+    async def enqueue(
+        self,
+        call_id: str,
+        queue: str,
+        *,
+        priority: int | None = None,
+        caller: str = "",
+        channel: str = "",
+        unique_id: str = "",
+    ) -> Ticket:
+        settings = self.config.queues[queue]  # KeyError: an unknown queue
+        at = self.clock()
+        level = settings.priority if priority is None else priority
+        ticket = Ticket(call_id, queue, level, at, caller)
+        self.tickets[call_id] = ticket
+        try:
+            async with self.transaction() as conn:
+                await insert_call(
+                    conn,
+                    call_id=call_id,
+                    queue=queue,
+                    priority=level,
+                    at=at,
+                    instance=self.instance,
+                    caller=caller,
+                    channel=channel,
+                    unique_id=unique_id,
+                )
+                await log_queue(conn, call_id, queue, "enter", at, detail=f"priority={level}")
+        except BaseException:
+            self.tickets.pop(call_id, None)
+            raise
+        self.dispatcher.poke()
+        return ticket
+
+    async def deliver(self, record: CallRecord, offer: Offer) -> None:
+        """An offer found for one of this instance's calls: to its ticket or callback runner."""
+        if record.kind == "callback":
+            if record.id not in self._callbacks and self.callback_runner is not None:
+                task = asyncio.create_task(
+                    self._run_callback(record, offer), name=f"callback-{record.id}"
+                )
+                self._callbacks[record.id] = task
+            return
+        ticket = self.tickets.get(record.id)
+        if ticket is not None:
+            ticket.give(offer)
+
+    async def _run_callback(self, record: CallRecord, offer: Offer) -> None:
+        assert self.callback_runner is not None
+        try:
+            await self.callback_runner(record, offer)
+        except Exception:
+            log.exception("callback %s failed", record.id)
+        finally:
+            self._callbacks.pop(record.id, None)
+
+    async def position(self, ticket: Ticket) -> int:
+        """The caller's place in its queue, from 1."""
+        async with self.transaction() as conn:
+            record = await load_call(conn, ticket.call_id)
+            if record is None:
+                return 1
+            return 1 + await waiting_ahead(conn, record.call)
+
+    async def estimate(self, ticket: Ticket) -> tuple[int, float]:
+        """The caller's place in its queue (from 1) and the estimated wait in seconds:
+        the calls ahead and this one, times the queue's mean handling time (recent talk
+        plus wrap-up), shared among the logged-in agents who can take the queue's calls."""
+        settings = self.config.queues[ticket.queue]
+        async with self.transaction() as conn:
+            record = await load_call(conn, ticket.call_id)
+            ahead = 0 if record is None else await waiting_ahead(conn, record.call)
+            talk = await recent_talk(conn, ticket.queue)
+            records = await load_agents(conn)
+            skills = await load_skills(conn)
+        requirements = settings.routing.requirements
+        staffed = sum(
+            1
+            for r in records
+            if r.status.state.logged_in
+            and all(
+                skills.get(r.status.agent_id, {}).get(q.skill, 0) >= q.min_level
+                for q in requirements
+            )
+        )
+        handle = (talk if talk is not None else DEFAULT_TALK_S) + settings.wrap_up_s
+        return ahead + 1, (ahead + 1) * handle / max(1, staffed)
+
+    async def answered(self, call_id: str, agent_id: str) -> CallRecord | None:
+        """The agent picked up; None when the call is no longer offered to that agent."""
+        at = self.clock()
+        async with self.transaction() as conn:
+            record = await load_call(conn, call_id)
+            if record is None or record.state != "offered" or record.reserved_agent != agent_id:
+                return None
+            await self._agent(conn, agent_id, AgentEvent.ANSWER, at, call_id=call_id)
+            await move_call(conn, call_id, "offered", state="answered")
+            wait = at - record.call.entered_at
+            await log_queue(
+                conn, call_id, record.queue, "answer", at, agent_id=agent_id, wait_s=wait
+            )
+        ticket = self.tickets.get(call_id)
+        if ticket is not None:
+            ticket.answered_at = at
+        return record
+
+    async def not_answered(self, call_id: str, agent_id: str, why: str) -> None:
+        """The agent's phone rang out (or was busy): back in line, in the same place, and
+        never offered to that agent again."""
+        at = self.clock()
+        async with self.transaction() as conn:
+            record = await load_call(conn, call_id)
+            with contextlib.suppress(TransitionError, StaleAgent):
+                await self._agent(conn, agent_id, AgentEvent.RING_NO_ANSWER, at, call_id=call_id)
+            if record is not None:
+                declined = sorted(record.call.declined_by | {agent_id})
+                await move_call(
+                    conn,
+                    call_id,
+                    "offered",
+                    state="waiting",
+                    reserved_agent=None,
+                    declined_by=declined,
+                )
+                await log_queue(
+                    conn, call_id, record.queue, "ring-no-answer", at, agent_id=agent_id, detail=why
+                )
+        ticket = self.tickets.get(call_id)
+        if ticket is not None:
+            ticket.take_back()
+        self.dispatcher.poke()
+
+    async def callback_ended(self, record: CallRecord, agent_id: str, customer: str) -> None:
+        """A callback's agent leg is over; ``customer`` is the Dial status of the customer
+        (ANSWER: done; otherwise tried again later, up to ``max_attempts``)."""
+        at = self.clock()
+        rules = self.config.callbacks
+        attempts = record.attempts + 1
+        wrap_up = self.config.queues[record.queue].wrap_up_s if customer == "ANSWER" else 0.0
+        async with self.transaction() as conn:
+            with contextlib.suppress(TransitionError, StaleAgent):
+                await self._agent(
+                    conn,
+                    agent_id,
+                    AgentEvent.CALL_END,
+                    at,
+                    call_id=record.id,
+                    wrap_up_seconds=wrap_up,
+                )
+            if customer == "ANSWER" or attempts >= rules.max_attempts:
+                await delete_call(conn, record.id)
+                outcome = "answered" if customer == "ANSWER" else f"gave up: {customer}"
+            else:
+                await move_call(
+                    conn,
+                    record.id,
+                    ("answered", "offered"),
+                    state="waiting",
+                    reserved_agent=None,
+                    attempts=attempts,
+                    not_before=at + rules.retry_after_s,
+                )
+                outcome = f"{customer}, again in {rules.retry_after_s:g} s"
+            detail = f"to {record.callback_number} attempt {attempts}: {outcome}"
+            await log_queue(
+                conn, record.id, record.queue, "callback-made", at, agent_id=agent_id, detail=detail
+            )
+        self.dispatcher.poke()
+
+    async def finished(self, ticket: Ticket, agent_id: str) -> None:
+        """The talk with the agent is over (either side hung up): the agent's wrap-up."""
+        at = self.clock()
+        ticket.done = True
+        self.tickets.pop(ticket.call_id, None)
+        wrap_up = (
+            self.config.queues[ticket.queue].wrap_up_s
+            if ticket.queue in self.config.queues
+            else 0.0
+        )
+        talk = None if ticket.answered_at is None else at - ticket.answered_at
+        async with self.transaction() as conn:
+            with contextlib.suppress(TransitionError, StaleAgent):
+                await self._agent(
+                    conn,
+                    agent_id,
+                    AgentEvent.CALL_END,
+                    at,
+                    call_id=ticket.call_id,
+                    wrap_up_seconds=wrap_up,
+                )
+            await delete_call(conn, ticket.call_id)
+            await log_queue(
+                conn, ticket.call_id, ticket.queue, "complete", at, agent_id=agent_id, talk_s=talk
+            )
+        self.dispatcher.poke()
+
+    async def abandon(self, ticket: Ticket, why: str = "caller hung up") -> None:
+        """The caller left before an agent answered: the row goes, a reserved agent is freed."""
+        at = self.clock()
+        ticket.done = True
+        self.tickets.pop(ticket.call_id, None)
+        async with self.transaction() as conn:
+            record = await load_call(conn, ticket.call_id)
+            if record is None:
+                return
+            if record.state == "offered" and record.reserved_agent:
+                with contextlib.suppress(TransitionError, StaleAgent):
+                    await self._agent(
+                        conn,
+                        record.reserved_agent,
+                        AgentEvent.RESERVATION_CANCELLED,
+                        at,
+                        call_id=ticket.call_id,
+                    )
+            await delete_call(conn, ticket.call_id)
+            await log_queue(
+                conn,
+                ticket.call_id,
+                record.queue,
+                "abandon",
+                at,
+                wait_s=at - record.call.entered_at,
+                detail=why,
+            )
+        self.dispatcher.poke()
+
+    async def overflow(self, ticket: Ticket, queue: str) -> bool:
+        """Move a waiting call to ``queue``: same place by age, that queue's clocks restart."""
+        at = self.clock()
+        async with self.transaction() as conn:
+            moved = await move_call(conn, ticket.call_id, "waiting", queue=queue, queued_at=at)
+            if moved:
+                await log_queue(
+                    conn, ticket.call_id, ticket.queue, "overflow", at, detail=f"to {queue}"
+                )
+        if moved:
+            ticket.queue = queue
+            ticket.queued_at = at
+            self.dispatcher.poke()
+        return moved
+
+    async def to_callback(self, ticket: Ticket, number: str) -> bool:
+        """The caller takes a callback to ``number``: the row becomes a callback, same place."""
+        at = self.clock()
+        async with self.transaction() as conn:
+            moved = await move_call(
+                conn,
+                ticket.call_id,
+                "waiting",
+                kind="callback",
+                callback_number=number,
+                instance=self.instance,
+            )
+            if moved:
+                await log_queue(
+                    conn,
+                    ticket.call_id,
+                    ticket.queue,
+                    "callback-offered",
+                    at,
+                    detail=f"to {number}",
+                )
+        if moved:
+            ticket.done = True
+            self.tickets.pop(ticket.call_id, None)
+            self.dispatcher.poke()
+        return moved
+
+    async def set_priority(self, queue: str, priority: int) -> int:
+        """Give every call waiting in ``queue`` this priority; returns how many changed."""
+        async with self.transaction() as conn:
+            result = await conn.execute(
+                update(WaitingCallRow)
+                .where(
+                    WaitingCallRow.queue == queue, WaitingCallRow.state.in_(("waiting", "offered"))
+                )
+                .values(priority=priority)
+            )
+        for ticket in self.tickets.values():
+            if ticket.queue == queue:
+                ticket.priority = priority
+        self.dispatcher.poke()
+        return int(result.rowcount or 0)
+
+    async def waiting(self, instance: str | None = None) -> list[CallRecord]:
+        async with self.transaction() as conn:
+            return await load_calls(conn, state=None, instance=instance)
+
+    # -- repairs --------------------------------------------------------------------------
+    async def reconcile(
+        self, busy_agents: frozenset[str], live_unique_ids: frozenset[str]
+    ) -> list[str]:
+        """Set the store right from Asterisk's real channels; returns what was repaired.
+
+        Agents reserved or on a call without a channel of theirs get the event that ends
+        it (:func:`acd.agents.reconcile`). Callers' rows whose channel is gone, and rows of
+        this instance that no session of it holds (left by an earlier run that was killed),
+        are closed as abandoned. Callbacks whose agent has no channel go back in line.
+        """
+        at = self.clock()
+        repaired: list[str] = []
+        async with self.transaction() as conn:
+            records = await load_agents(conn, states=(AgentState.RESERVED, AgentState.ON_CALL))
+            calls = await load_calls(conn, state=None)
+        queue_of = {c.id: c.queue for c in calls}
+        for agent_id, event in reconcile_agents([r.status for r in records], busy_agents, at):
+            status = next(r.status for r in records if r.status.agent_id == agent_id)
+            queue = queue_of.get(status.current_call or "")
+            wrap = self.config.queues[queue].wrap_up_s if queue in self.config.queues else 0.0
+            with contextlib.suppress(TransitionError, StaleAgent):
+                async with self.transaction() as conn:
+                    await self._agent(conn, agent_id, event, at, wrap_up_seconds=wrap)
+                repaired.append(f"agent {agent_id}: {event}")
+        for call in calls:
+            if call.kind == "caller":
+                orphan = call.instance == self.instance and call.id not in self.tickets
+                gone = bool(call.unique_id) and call.unique_id not in live_unique_ids
+                if (orphan or gone) and at - call.call.entered_at >= STUCK_GRACE:
+                    await self._close_stale(call, at, "no session" if orphan else "no channel")
+                    repaired.append(f"call {call.id}: abandoned")
+            elif call.state in ("offered", "answered") and call.reserved_agent not in busy_agents:
+                if call.instance == self.instance and call.id in self._callbacks:
+                    continue
+                async with self.transaction() as conn:
+                    await move_call(
+                        conn, call.id, ("offered", "answered"), state="waiting", reserved_agent=None
+                    )
+                repaired.append(f"callback {call.id}: back in line")
+        if repaired:
+            log.warning("reconciled with Asterisk: %s", "; ".join(repaired))
+            self.dispatcher.poke()
+        return repaired
+
+    async def _close_stale(self, call: CallRecord, at: float, why: str) -> None:
+        async with self.transaction() as conn:
+            await delete_call(conn, call.id)
+            await log_queue(
+                conn,
+                call.id,
+                call.queue,
+                "abandon",
+                at,
+                wait_s=at - call.call.entered_at,
+                detail=f"reconciled: {why}",
+            )
+
+    # -- agents ---------------------------------------------------------------------------
+    async def agent_event(
+        self, agent_id: str, event: AgentEvent | str, *, reason: str | None = None
+    ) -> StateChange:
+        """Apply one agent event now (``TransitionError`` / ``PauseReasonError`` if refused,
+        ``UnknownAgent`` for an id that is not configured)."""
+        at = self.clock()
+        for attempt in range(_RETRIES):
+            try:
+                async with self.transaction() as conn:
+                    _, change = await self._agent(conn, agent_id, event, at, reason=reason)
+            except StaleAgent:
+                if attempt == _RETRIES - 1:
+                    raise
+                continue
+            if change.to_state is AgentState.AVAILABLE:
+                self.dispatcher.poke()
+            return change
+        raise AssertionError("unreachable")
+
+    async def agents(self) -> list[AgentRecord]:
+        async with self.transaction() as conn:
+            return await load_agents(conn)
+
+    async def _agent(
+        self,
+        conn: AsyncConnection,
+        agent_id: str,
+        event: AgentEvent | str,
+        at: float,
+        **kwargs: Any,
+    ) -> tuple[AgentRecord, StateChange]:
+        return await transition(
+            conn, agent_id, event, at, policy=self.config.policy, lock=self.postgres, **kwargs
+        )

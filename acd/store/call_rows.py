@@ -1,0 +1,227 @@
+"""Waiting calls in SQL (``waiting_calls``) and the queue log (``queue_log``).
+
+A row is a caller waiting on the line (``kind`` caller) or a callback owed to one
+(``kind`` callback). Its ``state``: ``waiting`` (routable), ``offered`` (an agent is
+reserved for it and its phone rings), then ``answered``, ``abandoned`` or ``callback``
+(a caller who took the callback offer: the row lives on as a new callback row).
+Moving a call on is a compare-and-set on its state, so two instances can never offer the
+same call twice. The owner (``instance``) is the engine that holds the caller's FastAGI
+session, or runs the callback; any instance may offer an agent to any call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from acd.agents import epoch_seconds, utc_datetime
+from acd.routing import WaitingCall
+from acd.store.tables import QueueLogRow, WaitingCallRow
+
+__all__ = [
+    "CallRecord",
+    "delete_call",
+    "insert_call",
+    "load_call",
+    "load_calls",
+    "log_queue",
+    "move_call",
+    "recent_talk",
+    "waiting_ahead",
+]
+
+W = WaitingCallRow
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A ``waiting_calls`` row: the routing view plus who owns it and what it is."""
+
+    call: WaitingCall
+    state: str
+    kind: str
+    instance: str
+    reserved_agent: str | None
+    caller: str
+    channel: str
+    unique_id: str
+    callback_number: str | None
+    attempts: int
+    not_before: float | None
+
+    @property
+    def id(self) -> str:
+        return self.call.id
+
+    @property
+    def queue(self) -> str:
+        return self.call.queue
+
+
+def _record(row: Any) -> CallRecord:
+    call = WaitingCall(
+        id=row.call_id,
+        queue=row.queue,
+        priority=row.priority,
+        entered_at=epoch_seconds(row.entered_at),
+        declined_by=frozenset(row.declined_by or ()),
+        queued_at=epoch_seconds(row.queued_at),
+    )
+    not_before = None if row.not_before is None else epoch_seconds(row.not_before)
+    return CallRecord(
+        call,
+        row.state,
+        row.kind,
+        row.instance,
+        row.reserved_agent,
+        row.caller,
+        row.channel,
+        row.unique_id,
+        row.callback_number,
+        row.attempts,
+        not_before,
+    )
+
+
+async def insert_call(
+    conn: AsyncConnection,
+    *,
+    call_id: str,
+    queue: str,
+    priority: int,
+    at: float,
+    instance: str,
+    caller: str = "",
+    channel: str = "",
+    unique_id: str = "",
+    kind: str = "caller",
+    callback_number: str | None = None,
+    entered_at: float | None = None,
+) -> None:
+    await conn.execute(
+        insert(W).values(
+            call_id=call_id,
+            queue=queue,
+            priority=priority,
+            entered_at=utc_datetime(at if entered_at is None else entered_at),
+            queued_at=utc_datetime(at),
+            declined_by=[],
+            state="waiting",
+            instance=instance,
+            caller=caller,
+            channel=channel,
+            unique_id=unique_id,
+            kind=kind,
+            callback_number=callback_number,
+        )
+    )
+
+
+async def load_call(conn: AsyncConnection, call_id: str) -> CallRecord | None:
+    row = (await conn.execute(select(W).where(W.call_id == call_id))).one_or_none()
+    return None if row is None else _record(row)
+
+
+async def load_calls(
+    conn: AsyncConnection,
+    *,
+    state: str | None = "waiting",
+    instance: str | None = None,
+    due_at: float | None = None,
+    skip_locked: bool = False,
+) -> list[CallRecord]:
+    """Calls in ``state`` (of ``instance``); ``due_at``: callbacks not due yet left out."""
+    query = select(W).order_by(W.entered_at, W.call_id)
+    if state is not None:
+        query = query.where(W.state == state)
+    if instance is not None:
+        query = query.where(W.instance == instance)
+    if due_at is not None:
+        query = query.where(or_(W.not_before.is_(None), W.not_before <= utc_datetime(due_at)))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return [_record(row) for row in await conn.execute(query)]
+
+
+async def move_call(
+    conn: AsyncConnection, call_id: str, from_state: str | tuple[str, ...], **values: Any
+) -> bool:
+    """Change the call if it is still in ``from_state``; False if it was not (lost race).
+
+    ``values`` are columns; datetimes may be given as epoch seconds (``queued_at`` ...).
+    """
+    states = (from_state,) if isinstance(from_state, str) else from_state
+    for column in ("queued_at", "not_before"):
+        if isinstance(values.get(column), float | int):
+            values[column] = utc_datetime(float(values[column]))
+    result = await conn.execute(
+        update(W).where(W.call_id == call_id, W.state.in_(states)).values(**values)
+    )
+    return bool(result.rowcount == 1)
+
+
+async def delete_call(conn: AsyncConnection, call_id: str) -> None:
+    await conn.execute(delete(W).where(W.call_id == call_id))
+
+
+async def waiting_ahead(conn: AsyncConnection, call: WaitingCall) -> int:
+    """How many calls of the same queue wait ahead of ``call`` (higher priority, or the same
+    priority and longer waiting)."""
+    entered = utc_datetime(call.entered_at)
+    query = select(func.count()).where(
+        W.queue == call.queue,
+        W.state.in_(("waiting", "offered")),
+        W.call_id != call.id,
+        or_(
+            W.priority > call.priority,
+            (W.priority == call.priority) & (W.entered_at <= entered),
+        ),
+    )
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def recent_talk(conn: AsyncConnection, queue: str, last: int = 50) -> float | None:
+    """The mean talk time of the queue's last ``last`` completed calls (None: no history)."""
+    recent = (
+        select(QueueLogRow.talk_s)
+        .where(
+            QueueLogRow.queue == queue,
+            QueueLogRow.event == "complete",
+            QueueLogRow.talk_s.is_not(None),
+        )
+        .order_by(QueueLogRow.id.desc())
+        .limit(last)
+        .subquery()
+    )
+    value = (await conn.execute(select(func.avg(recent.c.talk_s)))).scalar_one()
+    return None if value is None else float(value)
+
+
+async def log_queue(
+    conn: AsyncConnection,
+    call_id: str,
+    queue: str,
+    event: str,
+    at: float,
+    *,
+    agent_id: str | None = None,
+    wait_s: float | None = None,
+    talk_s: float | None = None,
+    detail: str = "",
+) -> None:
+    """One line of the queue log (the history reports read)."""
+    await conn.execute(
+        insert(QueueLogRow).values(
+            call_id=call_id,
+            queue=queue,
+            event=event,
+            agent_id=agent_id,
+            at=utc_datetime(at),
+            wait_s=wait_s,
+            talk_s=talk_s,
+            detail=detail,
+        )
+    )
