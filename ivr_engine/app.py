@@ -13,19 +13,31 @@ from typing import Any
 
 from aiohttp import web
 
+from acd.asterisk.agent_leg import AgentAnswer, CallbackLeg
+from acd.asterisk.callbacks import CallbackDialler
+from acd.asterisk.caller import QueueDesk
+from acd.asterisk.devices import DeviceStates
+from acd.asterisk.features import FeatureCodes
+from acd.asterisk.reconciler import Reconciler
+from acd.config import AcdConfig, load_config
+from acd.service.acd import Acd
+from acd.store.sync import sync_config
 from ivr_engine.agi.server import FastAgiServer
 from ivr_engine.ami import AmiLink, LinkState
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.http.health import health_routes
 from ivr_engine.http.menus import menu_routes
+from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.flow import MenuFlows
 from ivr_engine.journal import JournalStore, JournalWriter
 from ivr_engine.loop_monitor import LoopMonitor
 from ivr_engine.menus.loader import prompt_ids_by_language
+from ivr_engine.menus.nodes import QueueNode
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.prompts.catalogue import load_catalogue
 from ivr_engine.services import open_services, upgrade_databases
 from ivr_engine.settings import Settings
+from ivr_engine.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +56,10 @@ class Engine:
         self.store: JournalStore | None = None
         self.journal: JournalWriter | None = None
         self.agi: FastAgiServer | None = None
+        self.acd: Acd | None = None
+        self.devices = DeviceStates()
+        self.reconciler: Reconciler | None = None
+        self._reconcile_task: asyncio.Task[None] | None = None
         self._http: web.AppRunner | None = None
         self._resources = contextlib.AsyncExitStack()
         self._reloads: set[asyncio.Task[Any]] = set()
@@ -56,11 +72,21 @@ class Engine:
         self.store = await JournalStore.connect(self.settings.database_url())
         self.journal = JournalWriter(self.store)
         self.journal.start()
+        routes: dict[str, Any] = {}
+        if self.settings.acd.enabled:
+            routes |= await self._start_acd()
+            assert self.acd is not None
+            agi = self.settings.agi
+            services.acd = QueueDesk(self.acd, agi.host, agi.port)
         self.ami.start()
         self.menus.start_watching(self.settings.hotline.reload_interval)
         runner = CallRunner(MenuFlows(self.menus, services), self.journal, self.instance)
-        self.agi = FastAgiServer(self.settings.agi, {"hotline": runner})
+        routes["hotline"] = runner
+        self.agi = FastAgiServer(self.settings.agi, routes)
         await self.agi.start()
+        if self.acd is not None and self.reconciler is not None:
+            self.acd.start()
+            self._reconcile_task = asyncio.create_task(self.reconciler.run(), name="acd-reconciler")
         app = web.Application()
         app.add_routes(health_routes(self.health))
         app.add_routes(menu_routes(self.menus))
@@ -78,9 +104,42 @@ class Engine:
             self.settings.database.url,
         )
 
+    async def _start_acd(self) -> dict[str, Any]:
+        """The ACD on the engine's database: configuration synced, routes for Asterisk."""
+        settings = self.settings
+        config = load_config(settings.path(settings.acd.config))
+        _check_menu_queues(self.menus, config)
+        url = settings.database_url()
+        await sync_config(url, config)
+        calendar = Calendar.from_settings(
+            settings.calendar, settings.path(settings.hotline.holidays)
+        )
+        acd = Acd(
+            url,
+            config,
+            f"{self.instance}:{settings.agi.port}",
+            poll_interval=settings.acd.poll_interval,
+            callback_window_open=lambda: config.callbacks.in_window(
+                calendar.now().strftime("%H:%M")
+            ),
+        )
+        acd.unfit_agents = self.devices.unfit
+        acd.callback_runner = CallbackDialler(acd, self.ami, settings.agi.host, settings.agi.port)
+        self.devices.attach(self.ami)
+        self.reconciler = Reconciler(acd, self.ami, self.devices, settings.acd.reconcile_interval)
+        self.acd = acd
+        return {
+            "agent-answer": AgentAnswer(acd),
+            "agent-feature": FeatureCodes(acd),
+            "callback": CallbackLeg(acd),
+        }
+
     async def stop(self) -> None:
         if self.agi is not None:
             await self.agi.stop(self.settings.agi.shutdown_grace)
+        await cancel_and_wait(self._reconcile_task)
+        if self.acd is not None:
+            await self.acd.stop()
         if self._http is not None:
             await self._http.cleanup()
         await self.menus.stop_watching()
@@ -112,6 +171,7 @@ class Engine:
                 "refused_edit": list(self.menus.last_problems),
             },
             "event_loop": self.loop_monitor.health(),
+            "acd": self.acd.health() if self.acd else {"enabled": False},
         }
 
     def _reload_soon(self) -> None:
@@ -131,3 +191,15 @@ class Engine:
             log.info("shutting down: live calls get %.0fs", self.settings.agi.shutdown_grace)
         finally:
             await self.stop()
+
+
+def _check_menu_queues(menus: MenuRegistry, config: AcdConfig) -> None:
+    """Every queue node names a queue of the ACD configuration, or the engine won't start."""
+    current = menus.current
+    unknown = [
+        f"{node_id}: queue {node.queue!r} is not in {config.source}"
+        for node_id, node in current.nodes.items()
+        if isinstance(node, QueueNode) and node.queue and node.queue not in config.queues
+    ]
+    if unknown:
+        raise ValueError("menus name unknown ACD queues:\n" + "\n".join(unknown))

@@ -87,6 +87,17 @@ class BackendSettings(_Section):
     breaker_reset: float = Field(30.0, gt=0)
 
 
+class AcdSettings(_Section):
+    enabled: bool = Field(True, description="Route queue nodes through the ACD.")
+    config: str = Field("config/acd.yaml", description="Skills, queues and agents.")
+    poll_interval: float = Field(
+        0.5, gt=0, le=10, description="Seconds between matching passes (other instances' changes)."
+    )
+    reconcile_interval: float = Field(
+        10.0, gt=0, description="Seconds between checks of agents against Asterisk's channels."
+    )
+
+
 class Settings(_Section):
     agi: AgiSettings = AgiSettings()
     ami: AmiSettings = AmiSettings()
@@ -96,6 +107,7 @@ class Settings(_Section):
     hotline: HotlineSettings = HotlineSettings()
     calendar: CalendarSettings = CalendarSettings()
     backend: BackendSettings = BackendSettings()
+    acd: AcdSettings = AcdSettings()
     source: str = Field("<defaults>", exclude=True)
 
     def path(self, value: str) -> Path:

@@ -167,6 +167,19 @@ class AgiSession:
     async def get_variable(self, name: str, *, timeout: float | None = None) -> str | None:
         return _variable(await self.command(f"GET VARIABLE {quote(name)}", timeout=timeout))
 
+    async def variable_after_hangup(self, name: str, *, timeout: float = 2.0) -> str | None:
+        """Read a channel variable once the caller has hung up (``DIALSTATUS`` of the Dial
+        the hang-up ended): Asterisk keeps answering GET VARIABLE on a dead channel until
+        the AGI script ends. None when the connection is gone too."""
+        if self._broken is not None:
+            return None
+        try:
+            async with self._lock:
+                reply = await self._exchange(f"GET VARIABLE {quote(name)}", timeout)
+        except (CallerHangup, AgiError, OSError):
+            return None
+        return _variable(reply) if reply.code == 200 else None
+
     async def get_full_variable(self, expr: str, *, timeout: float | None = None) -> str | None:
         return _variable(await self.command(f"GET FULL VARIABLE {quote(expr)}", timeout=timeout))
 

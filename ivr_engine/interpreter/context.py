@@ -5,13 +5,16 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivr_engine.data.backend import Counters, Profile, SubscriberBackend
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.channel import Channel
 from ivr_engine.journal import CallRecord
 from ivr_engine.menus.loader import MenuSet
+
+if TYPE_CHECKING:
+    from acd.asterisk.caller import QueueDesk
 
 
 @dataclass
@@ -23,6 +26,7 @@ class Services:
     calendar: Calendar
     region: str
     rng: random.Random = field(default_factory=random.Random)
+    acd: QueueDesk | None = None  # queue nodes hand calls to the ACD through it
 
 
 @dataclass

@@ -45,7 +45,16 @@ PromptIds = Collection[str] | Mapping[str, Collection[str]]
 """Prompt ids: all of them, or per language (``{"zh": {...}, "en": {...}}``)."""
 
 TERMINALS = (HangupNode, TransferNode, QueueNode)
-_SIMPLE_TARGETS = ("next", "default", "on_error", "not_local", "failed", "locked", "over")
+_SIMPLE_TARGETS = (
+    "next",
+    "default",
+    "on_error",
+    "not_local",
+    "failed",
+    "locked",
+    "over",
+    "after_agent",
+)
 _NO_TERMINAL = "no hangup, transfer or queue can be reached from here"
 
 

@@ -227,9 +227,23 @@ class TransferNode(_Node):
 class QueueNode(_Node):
     type: Literal["queue"]
     prompts: list[PromptId] = Field(default_factory=list)
+    queue: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="The ACD queue (config/acd.yaml) the call waits in for an agent.",
+    )
     skills: dict[str, int] = Field(default_factory=dict, description="Skill -> minimum level.")
     priority: int = Field(0, ge=0, le=100)
-    ring: str = Field(pattern=r"^[0-9*#+]+$", description="Number to ring until the ACD routes.")
+    ring: str = Field(
+        pattern=r"^[0-9*#+]+$",
+        description="The seat to ring when the ACD cannot take the call (no queue, ACD down).",
+    )
+    after_agent: Target | None = Field(
+        None, description="Where the caller goes once the agent hangs up (e.g. a survey)."
+    )
+
+    def targets(self) -> list[str]:
+        return [self.after_agent] if self.after_agent else []
 
 
 class SurveyNode(_Node):

@@ -1,21 +1,61 @@
-"""queue: hand the call to an agent with skill requirements and a priority.
+"""queue: hand the call to an agent through the ACD (skills, priority, escalation).
 
-Until the ACD routes calls itself, the call rings the node's ``ring`` number; the
-requirements are left on the channel (IVR_SKILLS, IVR_PRIORITY) for the agent side.
+The call waits in the node's ACD ``queue`` (config/acd.yaml) with music and announcements
+until an agent has talked to the caller; then the menu goes on at ``after_agent`` (a
+survey, say), or the call ends. A caller who takes a callback is thanked and let go.
+When the ACD cannot take the call (no ``queue`` named, the ACD switched off or its
+database unreachable, or a call walked in the simulator), the call rings the node's
+``ring`` seat through the dialplan instead, with the skills and priority left on the
+channel (IVR_SKILLS, IVR_PRIORITY).
 """
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from acd.asterisk.caller import serve
+from ivr_engine.interpreter.channel import AgiChannel
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.menus.nodes import QueueNode
 from ivr_engine.nodes.prompts import play
 from ivr_engine.nodes.transfer import hand_over
+
+log = logging.getLogger(__name__)
 
 
 async def run(node_id: str, node: QueueNode, ctx: CallContext) -> str | None:
     await play(ctx, node.prompts)
     skills = ",".join(f"{skill}:{level}" for skill, level in node.skills.items())
     ctx.step("queue", f"{node_id} skills={skills or '-'} priority={node.priority}")
+    desk = ctx.services.acd
+    if (
+        desk is not None
+        and node.queue in desk.acd.config.queues
+        and isinstance(ctx.channel, AgiChannel)
+    ):
+        try:
+            outcome = await serve(
+                desk,
+                ctx.channel,
+                ctx.record.call_id,
+                node.queue,
+                lambda detail: ctx.step("acd", detail),
+            )
+        except (SQLAlchemyError, OSError) as exc:
+            log.error("ACD unavailable for call %s: %s", ctx.record.call_id, exc)
+            ctx.step("acd", f"unavailable ({type(exc).__name__}): ringing {node.ring}")
+        else:
+            if outcome.kind == "talked":
+                ctx.finish("agent")
+                return node.after_agent
+            if outcome.kind == "callback":
+                ctx.finish("callback")
+                await ctx.channel.hangup()
+                return None
+            await hand_over(ctx, outcome.destination or node.ring, "announced")
+            return None
     await ctx.channel.set_result("IVR_SKILLS", skills)
     await ctx.channel.set_result("IVR_PRIORITY", str(node.priority))
     await hand_over(ctx, node.ring, "agent")
