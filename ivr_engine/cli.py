@@ -177,10 +177,12 @@ def reload(settings_path: str | None) -> None:
 
 
 def _register() -> None:
+    from acd.cli import acd
     from ivr_engine.data.cli import data
     from ivr_engine.db_cli import db
     from ivr_engine.menus.cli import check
 
+    main.add_command(acd)
     main.add_command(data)
     main.add_command(db)
     main.add_command(check)
