@@ -4,7 +4,8 @@ layer (the same validated, logged transitions as feature codes), on the engine's
     ivr-engine acd agents                  every agent: state, since, pause reason, calls
     ivr-engine acd agent 8001 log_in       log in (log_out, pause, ready, ...)
     ivr-engine acd agent 8001 pause --reason lunch
-    ivr-engine acd waiting                 calls waiting or offered, best first
+    ivr-engine acd waiting                 calls waiting or offered, oldest first
+    ivr-engine acd priority general 5      every call waiting in general gets priority 5
 """
 
 from __future__ import annotations
@@ -116,3 +117,19 @@ def waiting(ctx: click.Context) -> None:
 
     for line in _run(ctx, work):
         click.echo(line)
+
+
+@acd.command("priority")
+@click.argument("queue")
+@click.argument("priority", type=click.IntRange(0, 100))
+@click.pass_context
+def priority(ctx: click.Context, queue: str, priority: int) -> None:
+    """Give every call waiting in QUEUE this priority (new calls keep the configured one)."""
+
+    async def work(service: Acd) -> int:
+        if queue not in service.config.queues:
+            raise click.ClickException(f"no queue {queue!r} in {service.config.source}")
+        return await service.set_priority(queue, priority)
+
+    changed = _run(ctx, work)
+    click.echo(f"{changed} waiting call(s) in {queue} now have priority {priority}")
