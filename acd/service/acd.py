@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from acd.agents import STUCK_GRACE, AgentEvent, AgentState, StateChange, TransitionError
@@ -32,6 +32,7 @@ from acd.agents import reconcile as reconcile_agents
 from acd.config import AcdConfig
 from acd.service.dispatcher import Dispatcher
 from acd.service.tickets import Offer, Ticket
+from acd.service.wakeup import CHANNEL, PgWakeup
 from acd.store.agent_rows import AgentRecord, StaleAgent, load_agents, load_skills, transition
 from acd.store.call_rows import (
     CallRecord,
@@ -86,24 +87,40 @@ class Acd:
         )
         self.postgres = self._engine.dialect.name == "postgresql"
         self._task: asyncio.Task[None] | None = None
+        self._wakeup: PgWakeup | None = None
+        self._wakeup_task: asyncio.Task[None] | None = None
         self._callbacks: dict[str, asyncio.Task[None]] = {}
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self.dispatcher.run(), name="acd-dispatcher")
+        if self.postgres and self._wakeup_task is None:
+            self._wakeup = PgWakeup(self.url, self.dispatcher.poke)
+            self._wakeup_task = asyncio.create_task(self._wakeup.run(), name="acd-wakeup")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
         await cancel_and_wait(task)
+        wakeup, self._wakeup_task = self._wakeup_task, None
+        await cancel_and_wait(wakeup)
         for running in list(self._callbacks.values()):
             await cancel_and_wait(running)
         await self._engine.dispose()
 
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def transaction(self, *, wake: bool = False) -> AsyncIterator[AsyncConnection]:
+        """One transaction; ``wake``: it changes what can be routed, so the other instances
+        are woken when it commits."""
         async with self._engine.begin() as conn:
             yield conn
+            if wake:
+                await self.notify(conn)
+
+    async def notify(self, conn: AsyncConnection) -> None:
+        """Wake the other instances when this transaction commits (PostgreSQL)."""
+        if self.postgres:
+            await conn.execute(text(f"NOTIFY {CHANNEL}"))
 
     def health(self) -> dict[str, Any]:
         d = self.dispatcher
@@ -114,6 +131,7 @@ class Acd:
             "passes": d.passes,
             "failed_passes": d.failures,
             "last_error": d.last_error,
+            "wake_up": None if self._wakeup is None else self._wakeup.listening,
         }
 
     # -- callers --------------------------------------------------------------------------
@@ -133,7 +151,7 @@ class Acd:
         ticket = Ticket(call_id, queue, level, at, caller)
         self.tickets[call_id] = ticket
         try:
-            async with self.transaction() as conn:
+            async with self.transaction(wake=True) as conn:
                 await insert_call(
                     conn,
                     call_id=call_id,
@@ -209,7 +227,7 @@ class Acd:
     async def answered(self, call_id: str, agent_id: str) -> CallRecord | None:
         """The agent picked up; None when the call is no longer offered to that agent."""
         at = self.clock()
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             record = await load_call(conn, call_id)
             if record is None or record.state != "offered" or record.reserved_agent != agent_id:
                 return None
@@ -228,7 +246,7 @@ class Acd:
         """The agent's phone rang out (or was busy): back in line, in the same place, and
         never offered to that agent again."""
         at = self.clock()
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             record = await load_call(conn, call_id)
             with contextlib.suppress(TransitionError, StaleAgent):
                 await self._agent(conn, agent_id, AgentEvent.RING_NO_ANSWER, at, call_id=call_id)
@@ -257,7 +275,7 @@ class Acd:
         rules = self.config.callbacks
         attempts = record.attempts + 1
         wrap_up = self.config.queues[record.queue].wrap_up_s if customer == "ANSWER" else 0.0
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             with contextlib.suppress(TransitionError, StaleAgent):
                 await self._agent(
                     conn,
@@ -298,7 +316,7 @@ class Acd:
             else 0.0
         )
         talk = None if ticket.answered_at is None else at - ticket.answered_at
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             with contextlib.suppress(TransitionError, StaleAgent):
                 await self._agent(
                     conn,
@@ -319,18 +337,20 @@ class Acd:
         at = self.clock()
         ticket.done = True
         self.tickets.pop(ticket.call_id, None)
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             record = await load_call(conn, ticket.call_id)
             if record is None:
                 return
-            if record.state == "offered" and record.reserved_agent:
+            # Ringing: the reservation is cancelled (no miss). Answered just as the caller
+            # hung up: the agent's call is over.
+            event = {
+                "offered": AgentEvent.RESERVATION_CANCELLED,
+                "answered": AgentEvent.CALL_END,
+            }.get(record.state)
+            if event is not None and record.reserved_agent:
                 with contextlib.suppress(TransitionError, StaleAgent):
                     await self._agent(
-                        conn,
-                        record.reserved_agent,
-                        AgentEvent.RESERVATION_CANCELLED,
-                        at,
-                        call_id=ticket.call_id,
+                        conn, record.reserved_agent, event, at, call_id=ticket.call_id
                     )
             await delete_call(conn, ticket.call_id)
             await log_queue(
@@ -347,7 +367,7 @@ class Acd:
     async def overflow(self, ticket: Ticket, queue: str) -> bool:
         """Move a waiting call to ``queue``: same place by age, that queue's clocks restart."""
         at = self.clock()
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             moved = await move_call(conn, ticket.call_id, "waiting", queue=queue, queued_at=at)
             if moved:
                 await log_queue(
@@ -362,7 +382,7 @@ class Acd:
     async def to_callback(self, ticket: Ticket, number: str) -> bool:
         """The caller takes a callback to ``number``: the row becomes a callback, same place."""
         at = self.clock()
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             moved = await move_call(
                 conn,
                 ticket.call_id,
@@ -388,7 +408,7 @@ class Acd:
 
     async def set_priority(self, queue: str, priority: int) -> int:
         """Give every call waiting in ``queue`` this priority; returns how many changed."""
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             result = await conn.execute(
                 update(WaitingCallRow)
                 .where(
@@ -452,7 +472,7 @@ class Acd:
         return repaired
 
     async def _close_stale(self, call: CallRecord, at: float, why: str) -> None:
-        async with self.transaction() as conn:
+        async with self.transaction(wake=True) as conn:
             await delete_call(conn, call.id)
             await log_queue(
                 conn,
@@ -473,7 +493,7 @@ class Acd:
         at = self.clock()
         for attempt in range(_RETRIES):
             try:
-                async with self.transaction() as conn:
+                async with self.transaction(wake=True) as conn:
                     _, change = await self._agent(conn, agent_id, event, at, reason=reason)
             except StaleAgent:
                 if attempt == _RETRIES - 1:

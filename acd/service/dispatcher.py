@@ -101,7 +101,7 @@ class Dispatcher:
             records = await load_agents(conn, states=(AgentState.WRAP_UP,))
         for agent_id, event in due_wrap_ups([r.status for r in records], now):
             with contextlib.suppress(TransitionError, StaleAgent):
-                async with acd.transaction() as conn:
+                async with acd.transaction(wake=True) as conn:
                     await transition(conn, agent_id, event, now, policy=acd.config.policy)
         ends = [r.status.wrap_up_until for r in records]
         return min((t for t in ends if t is not None and t > now), default=None)
@@ -152,6 +152,8 @@ class Dispatcher:
                     raise _LostRace(f"call {call.id} is no longer waiting")
                 await log_queue(conn, call.id, call.queue, "offer", now, agent_id=agent.id)
                 reserved.append((call.id, agent.id))
+            if reserved:  # the instances that own these calls must dial now
+                await acd.notify(conn)
         for call, agent in pairs:
             acd.last_assigned[call.queue] = agent.id
         return reserved, calls
