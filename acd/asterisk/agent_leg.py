@@ -75,7 +75,7 @@ class CallbackLeg:
     async def __call__(self, session: AgiSession) -> None:
         args = session.arguments
         agent = agent_of_channel(session.channel)
-        record = await self.acd.answered(args[0], agent) if args else None
+        record = await self.acd.answered(args[0], agent, kind="callback") if args else None
         if record is None or not record.callback_number:
             log.warning("callback leg for %s on %s: no such callback", args, session.channel)
             return

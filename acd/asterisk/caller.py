@@ -99,6 +99,8 @@ async def serve(
                 return result
             status = await _ring(wait, result)
             if status == "ANSWER":
+                if ticket.answered_at is None:  # the agent-answer route never ran
+                    await desk.acd.answered(call_id, result.agent_id)
                 note(f"talked {result.agent_id}")
                 await desk.acd.finished(ticket, result.agent_id)
                 return QueueOutcome("talked", result.agent_id)
@@ -161,9 +163,12 @@ async def _max_wait(wait: _Wait, now: float) -> QueueOutcome | None:
     if now < record_since + routing.max_wait:
         return None
     action = routing.on_max_wait
-    if isinstance(action, Overflow) and await wait.acd.overflow(wait.ticket, action.queue):
-        wait.note(f"overflow to {action.queue}")
-        return None  # a new queue: its own max wait applies from now
+    if isinstance(action, Overflow):
+        # Moved: the new queue's own max wait applies from now. Not moved (an agent was
+        # reserved meanwhile): tried again on the next tick if that agent does not answer.
+        if await wait.acd.overflow(wait.ticket, action.queue):
+            wait.note(f"overflow to {action.queue}")
+        return None
     wait.acted_on_max_wait = True
     if isinstance(action, OfferCallback):
         return await _offer_callback(wait)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 
-from acd.agents import AgentEvent, PauseReasonError, TransitionError, parse_feature_code
+from acd.agents import AgentEvent, AgentState, PauseReasonError, TransitionError, parse_feature_code
 from acd.asterisk.agent_leg import WHISPER_LANGUAGE, agent_of_channel
 from acd.service.acd import Acd
 from acd.store.agent_rows import UnknownAgent
@@ -32,11 +32,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["FeatureCodes"]
 
-_DONE = {
-    AgentEvent.LOG_IN: "agent-logged-in",
-    AgentEvent.LOG_OUT: "agent-logged-out",
-    AgentEvent.PAUSE: "agent-paused",
-    AgentEvent.READY: "agent-ready",
+_WHERE = {  # where the agent ended up: ready in wrap-up may end in a pause asked for earlier
+    AgentState.AVAILABLE: "agent-ready",
+    AgentState.LOGGED_OUT: "agent-logged-out",
+    AgentState.PAUSED: "agent-paused",
 }
 
 
@@ -70,4 +69,6 @@ class FeatureCodes:
         log.info("agent %s: %s (%s -> %s)", agent, code, change.from_state, change.to_state)
         if change.from_state == change.to_state and change.from_state.with_call:
             return "agent-after-call"  # noted: after this call
-        return _DONE[request.event]
+        if request.event is AgentEvent.LOG_IN:
+            return "agent-logged-in"
+        return _WHERE.get(change.to_state, "agent-ready")

@@ -224,12 +224,20 @@ class Acd:
         handle = (talk if talk is not None else DEFAULT_TALK_S) + settings.wrap_up_s
         return ahead + 1, (ahead + 1) * handle / max(1, staffed)
 
-    async def answered(self, call_id: str, agent_id: str) -> CallRecord | None:
-        """The agent picked up; None when the call is no longer offered to that agent."""
+    async def answered(
+        self, call_id: str, agent_id: str, *, kind: str = "caller"
+    ) -> CallRecord | None:
+        """The agent picked up a call of ``kind`` (caller or callback); None when no such
+        call is offered to that agent any more."""
         at = self.clock()
         async with self.transaction(wake=True) as conn:
             record = await load_call(conn, call_id)
-            if record is None or record.state != "offered" or record.reserved_agent != agent_id:
+            if (
+                record is None
+                or record.kind != kind
+                or record.state != "offered"
+                or record.reserved_agent != agent_id
+            ):
                 return None
             await self._agent(conn, agent_id, AgentEvent.ANSWER, at, call_id=call_id)
             await move_call(conn, call_id, "offered", state="answered")
