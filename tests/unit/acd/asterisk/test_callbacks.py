@@ -1,0 +1,111 @@
+"""CallbackDialler: the ACD reserved an agent for a callback; Originate rings the agent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from acd.agents import AgentState
+from acd.asterisk.callbacks import CallbackDialler
+from acd.service.acd import Acd
+from acd.service.tickets import Offer
+from acd.store.call_rows import CallRecord
+from ivr_engine.ami import AmiLink
+from tests.unit.acd.asterisk.scripted import (
+    FakeClock,
+    agent_status,
+    call_row,
+    log_in,
+    make_config,
+    queue_log,
+    running_acd,
+)
+from tests.unit.acd.asterisk.support import eventually
+from tests.unit.ami.fake_ami import FakeAmi
+
+NUMBER = "13912345678"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def acd(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Acd]:
+    async with running_acd(tmp_path, make_config(), clock) as running:
+        yield running
+
+
+async def reserved_callback(acd: Acd, clock: FakeClock) -> CallRecord:
+    """call-1 took a callback to NUMBER in sales and 8001 is reserved for it."""
+    ticket = await acd.enqueue("call-1", "sales", caller="13800138000")
+    assert await acd.to_callback(ticket, NUMBER)
+    await log_in(acd, clock, "8001")
+    assert (await acd.dispatcher.run_pass()).reserved == [("call-1", "8001")]
+    record = await call_row(acd, "call-1")
+    assert record is not None and record.state == "offered"
+    return record
+
+
+async def test_originate_rings_the_agent_into_the_callback_route(
+    acd: Acd, clock: FakeClock, ami: FakeAmi, link: AmiLink
+) -> None:
+    record = await reserved_callback(acd, clock)
+    await CallbackDialler(acd, link, "10.0.0.5", 4573)(record, Offer("8001", "PJSIP/8001"))
+
+    action = await ami.wait_for_action("Originate")
+    assert {k: action[k] for k in ("Channel", "Application", "Data", "Timeout", "Async")} == {
+        "Channel": "PJSIP/8001",
+        "Application": "AGI",
+        "Data": "agi://10.0.0.5:4573/callback,call-1",
+        "Timeout": "12000",  # the queue's ring time, in ms
+        "Async": "false",
+    }
+    assert action["CallerID"] == f'"Callback" <{NUMBER}>'
+    row = await call_row(acd, "call-1")  # accepted: the agent's leg takes it from here
+    assert row is not None and (row.state, row.reserved_agent) == ("offered", "8001")
+    assert (await agent_status(acd, "8001")).state is AgentState.RESERVED
+
+
+async def test_the_dispatcher_runs_the_dialler_for_a_reserved_callback(
+    acd: Acd, clock: FakeClock, ami: FakeAmi, link: AmiLink
+) -> None:
+    acd.callback_runner = CallbackDialler(acd, link, "10.0.0.5", 4573)
+    await reserved_callback(acd, clock)
+    action = await ami.wait_for_action("Originate")
+    assert action["Data"] == "agi://10.0.0.5:4573/callback,call-1"
+    await eventually(lambda: acd.health()["callbacks_running"] == 0)
+
+
+async def assert_declined(acd: Acd, detail: str) -> None:
+    row = await call_row(acd, "call-1")
+    assert row is not None
+    assert (row.kind, row.state, row.reserved_agent) == ("callback", "waiting", None)
+    assert row.call.declined_by == frozenset({"8001"})
+    status = await agent_status(acd, "8001")
+    assert (status.state, status.missed_in_row) == (AgentState.AVAILABLE, 1)
+    last = (await queue_log(acd, "call-1"))[-1]
+    assert (last["event"], last["agent_id"], last["detail"]) == ("ring-no-answer", "8001", detail)
+
+
+async def test_a_refused_originate_puts_the_callback_back(
+    acd: Acd, clock: FakeClock, ami: FakeAmi, link: AmiLink
+) -> None:
+    ami.answer_list("Originate", "OriginateResponse", error="Originate failed")
+    record = await reserved_callback(acd, clock)
+    await CallbackDialler(acd, link, "10.0.0.5", 4573)(record, Offer("8001", "PJSIP/8001"))
+    await assert_declined(acd, "originate: Originate failed")
+    # the agent who did not answer is not offered it again
+    assert (await acd.dispatcher.run_pass()).reserved == []
+
+
+async def test_no_ami_link_puts_the_callback_back(
+    acd: Acd, clock: FakeClock, link: AmiLink
+) -> None:
+    record = await reserved_callback(acd, clock)
+    await link.stop()
+    await CallbackDialler(acd, link, "10.0.0.5", 4573)(record, Offer("8001", "PJSIP/8001"))
+    await assert_declined(acd, "originate: AMI link is stopped")
