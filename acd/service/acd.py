@@ -252,28 +252,29 @@ class Acd:
 
     async def not_answered(self, call_id: str, agent_id: str, why: str) -> None:
         """The agent's phone rang out (or was busy): back in line, in the same place, and
-        never offered to that agent again."""
+        never offered to that agent again. A late ring-out of an earlier agent changes
+        nothing: the call is then offered to someone else."""
         at = self.clock()
         async with self.transaction(wake=True) as conn:
-            record = await load_call(conn, call_id)
+            record = await load_call(conn, call_id, lock=self.postgres)
             with contextlib.suppress(TransitionError, StaleAgent):
                 await self._agent(conn, agent_id, AgentEvent.RING_NO_ANSWER, at, call_id=call_id)
-            if record is not None:
-                declined = sorted(record.call.declined_by | {agent_id})
-                await move_call(
-                    conn,
-                    call_id,
-                    "offered",
-                    state="waiting",
-                    reserved_agent=None,
-                    declined_by=declined,
-                )
+            moved = record is not None and await move_call(
+                conn,
+                call_id,
+                "offered",
+                if_agent=agent_id,
+                state="waiting",
+                reserved_agent=None,
+                declined_by=sorted(record.call.declined_by | {agent_id}),
+            )
+            if record is not None and moved:
                 await log_queue(
                     conn, call_id, record.queue, "ring-no-answer", at, agent_id=agent_id, detail=why
                 )
         ticket = self.tickets.get(call_id)
-        if ticket is not None:
-            ticket.take_back()
+        if ticket is not None and (ticket.offer is None or ticket.offer.agent_id == agent_id):
+            ticket.take_back(declined_by=agent_id)
         self.dispatcher.poke()
 
     async def callback_ended(self, record: CallRecord, agent_id: str, customer: str) -> None:
@@ -346,7 +347,7 @@ class Acd:
         ticket.done = True
         self.tickets.pop(ticket.call_id, None)
         async with self.transaction(wake=True) as conn:
-            record = await load_call(conn, ticket.call_id)
+            record = await load_call(conn, ticket.call_id, lock=self.postgres)
             if record is None:
                 return
             # Ringing: the reservation is cancelled (no miss). Answered just as the caller
@@ -395,6 +396,7 @@ class Acd:
                 conn,
                 ticket.call_id,
                 "waiting",
+                if_kind="caller",
                 kind="callback",
                 callback_number=number,
                 instance=self.instance,
@@ -441,23 +443,30 @@ class Acd:
         """Set the store right from Asterisk's real channels; returns what was repaired.
 
         Agents reserved or on a call without a channel of theirs get the event that ends
-        it (:func:`acd.agents.reconcile`). Callers' rows whose channel is gone, and rows of
-        this instance that no session of it holds (left by an earlier run that was killed),
-        are closed as abandoned. Callbacks whose agent has no channel go back in line.
+        it (:func:`acd.agents.reconcile`), and a call offered to such an agent goes back in
+        line. Callers' rows whose channel is gone, and rows of this instance that no session
+        of it holds (left by an earlier run that was killed), are closed as abandoned. A
+        callback offered to an agent who is not reserved for it goes back in line.
         """
         at = self.clock()
         repaired: list[str] = []
         async with self.transaction() as conn:
-            records = await load_agents(conn, states=(AgentState.RESERVED, AgentState.ON_CALL))
+            # Calls first: an offer seen here was made with its agent's reservation, so the
+            # agents read next are at least as new (no false "stuck" from a later offer).
             calls = await load_calls(conn, state=None)
-        queue_of = {c.id: c.queue for c in calls}
+            records = await load_agents(conn, states=(AgentState.RESERVED, AgentState.ON_CALL))
+        by_id = {c.id: c for c in calls}
+        holding = {r.status.current_call: r.status.agent_id for r in records}
         for agent_id, event in reconcile_agents([r.status for r in records], busy_agents, at):
             status = next(r.status for r in records if r.status.agent_id == agent_id)
-            queue = queue_of.get(status.current_call or "")
+            call = by_id.get(status.current_call or "")
+            queue = call.queue if call is not None else None
             wrap = self.config.queues[queue].wrap_up_s if queue in self.config.queues else 0.0
             with contextlib.suppress(TransitionError, StaleAgent):
-                async with self.transaction() as conn:
+                async with self.transaction(wake=True) as conn:
                     await self._agent(conn, agent_id, event, at, wrap_up_seconds=wrap)
+                    if call is not None:
+                        await self._release(conn, call, agent_id)
                 repaired.append(f"agent {agent_id}: {event}")
         for call in calls:
             if call.kind == "caller":
@@ -466,20 +475,31 @@ class Acd:
                 if (orphan or gone) and at - call.call.entered_at >= STUCK_GRACE:
                     await self._close_stale(call, at, "no session" if orphan else "no channel")
                     repaired.append(f"call {call.id}: abandoned")
-            elif call.state in ("offered", "answered") and call.reserved_agent not in busy_agents:
-                if call.instance == self.instance and call.id in self._callbacks:
-                    continue
-                async with self.transaction() as conn:
-                    await move_call(
-                        conn, call.id, ("offered", "answered"), state="waiting", reserved_agent=None
-                    )
-                repaired.append(f"callback {call.id}: back in line")
+            elif call.reserved_agent and holding.get(call.id) != call.reserved_agent:
+                async with self.transaction(wake=True) as conn:
+                    released = await self._release(conn, call, call.reserved_agent)
+                if released:
+                    repaired.append(f"callback {call.id}: back in line")
         if repaired:
             log.warning("reconciled with Asterisk: %s", "; ".join(repaired))
             self.dispatcher.poke()
         return repaired
 
+    async def _release(self, conn: AsyncConnection, call: CallRecord, agent_id: str) -> bool:
+        """Put a call offered to ``agent_id`` (or a callback it answered) back in line."""
+        states = ("offered", "answered") if call.kind == "callback" else ("offered",)
+        moved = await move_call(
+            conn, call.id, states, if_agent=agent_id, state="waiting", reserved_agent=None
+        )
+        ticket = self.tickets.get(call.id)
+        if moved and ticket is not None:
+            ticket.take_back()
+        return moved
+
     async def _close_stale(self, call: CallRecord, at: float, why: str) -> None:
+        ticket = self.tickets.pop(call.id, None)
+        if ticket is not None:
+            ticket.done = True
         async with self.transaction(wake=True) as conn:
             await delete_call(conn, call.id)
             await log_queue(

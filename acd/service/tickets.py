@@ -32,19 +32,24 @@ class Ticket:
     offer: Offer | None = None
     answered_at: float | None = None
     done: bool = False
+    declined: set[str] = field(default_factory=set)  # agents who let it ring out
     _offered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def __post_init__(self) -> None:
         self.queued_at = self.queued_at or self.entered_at
 
     def give(self, offer: Offer) -> None:
-        if self.offer is None and not self.done:
+        """Take an offer, unless one is in hand or the agent has declined this call (a pass
+        that read the row before the ring-out must not hand the old offer back)."""
+        if self.offer is None and not self.done and offer.agent_id not in self.declined:
             self.offer = offer
             self._offered.set()
 
-    def take_back(self) -> None:
+    def take_back(self, declined_by: str | None = None) -> None:
         self.offer = None
         self._offered.clear()
+        if declined_by is not None:
+            self.declined.add(declined_by)
 
     async def wait_offer(self, timeout: float) -> Offer | None:
         """The offer, waiting at most ``timeout`` seconds for one."""

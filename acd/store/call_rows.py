@@ -120,8 +120,15 @@ async def insert_call(
     )
 
 
-async def load_call(conn: AsyncConnection, call_id: str) -> CallRecord | None:
-    row = (await conn.execute(select(W).where(W.call_id == call_id))).one_or_none()
+async def load_call(
+    conn: AsyncConnection, call_id: str, *, lock: bool = False
+) -> CallRecord | None:
+    """The call's row; ``lock``: held until the transaction ends (PostgreSQL), so a
+    matching pass cannot offer it meanwhile."""
+    query = select(W).where(W.call_id == call_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).one_or_none()
     return None if row is None else _record(row)
 
 
@@ -147,9 +154,16 @@ async def load_calls(
 
 
 async def move_call(
-    conn: AsyncConnection, call_id: str, from_state: str | tuple[str, ...], **values: Any
+    conn: AsyncConnection,
+    call_id: str,
+    from_state: str | tuple[str, ...],
+    *,
+    if_agent: str | None = None,
+    if_kind: str | None = None,
+    **values: Any,
 ) -> bool:
-    """Change the call if it is still in ``from_state``; False if it was not (lost race).
+    """Change the call if it is still in ``from_state`` (and still reserved for
+    ``if_agent``, still of ``if_kind``, when given); False if another writer got there first.
 
     ``values`` are columns; datetimes may be given as epoch seconds (``queued_at`` ...).
     """
@@ -157,9 +171,12 @@ async def move_call(
     for column in ("queued_at", "not_before"):
         if isinstance(values.get(column), float | int):
             values[column] = utc_datetime(float(values[column]))
-    result = await conn.execute(
-        update(W).where(W.call_id == call_id, W.state.in_(states)).values(**values)
-    )
+    query = update(W).where(W.call_id == call_id, W.state.in_(states))
+    if if_agent is not None:
+        query = query.where(W.reserved_agent == if_agent)
+    if if_kind is not None:
+        query = query.where(W.kind == if_kind)
+    result = await conn.execute(query.values(**values))
     return bool(result.rowcount == 1)
 
 
