@@ -98,9 +98,14 @@ async def serve(
             if isinstance(result, QueueOutcome):
                 return result
             status = await _ring(wait, result)
+            if status == "ANSWER" and ticket.answered_at is None:
+                # The agent picked up, but the agent-answer route never confirmed it (the
+                # engine could not be reached): the acd-agent subroutine hung the agent up
+                # before the caller was connected. Not the agent's miss: back in line.
+                note(f"ring {result.agent_id} -> answered, not connected")
+                await desk.acd.not_answered(call_id, result.agent_id, "not connected", miss=False)
+                continue
             if status == "ANSWER":
-                if ticket.answered_at is None:  # the agent-answer route never ran
-                    await desk.acd.answered(call_id, result.agent_id)
                 note(f"talked {result.agent_id}")
                 await desk.acd.finished(ticket, result.agent_id)
                 return QueueOutcome("talked", result.agent_id)

@@ -250,15 +250,21 @@ class Acd:
             ticket.answered_at = at
         return record
 
-    async def not_answered(self, call_id: str, agent_id: str, why: str) -> None:
+    async def not_answered(
+        self, call_id: str, agent_id: str, why: str, *, miss: bool = True
+    ) -> None:
         """The agent's phone rang out (or was busy): back in line, in the same place, and
         never offered to that agent again. A late ring-out of an earlier agent changes
-        nothing: the call is then offered to someone else."""
+        nothing: the call is then offered to someone else. ``miss=False``: the agent is not
+        to blame (answered, but could not be connected): no missed call, may be offered it
+        again."""
         at = self.clock()
+        event = AgentEvent.RING_NO_ANSWER if miss else AgentEvent.RESERVATION_CANCELLED
         async with self.transaction(wake=True) as conn:
             record = await load_call(conn, call_id, lock=self.postgres)
             with contextlib.suppress(TransitionError, StaleAgent):
-                await self._agent(conn, agent_id, AgentEvent.RING_NO_ANSWER, at, call_id=call_id)
+                await self._agent(conn, agent_id, event, at, call_id=call_id)
+            declined = set() if record is None else set(record.call.declined_by)
             moved = record is not None and await move_call(
                 conn,
                 call_id,
@@ -266,7 +272,7 @@ class Acd:
                 if_agent=agent_id,
                 state="waiting",
                 reserved_agent=None,
-                declined_by=sorted(record.call.declined_by | {agent_id}),
+                declined_by=sorted(declined | {agent_id} if miss else declined),
             )
             if record is not None and moved:
                 await log_queue(
@@ -274,7 +280,7 @@ class Acd:
                 )
         ticket = self.tickets.get(call_id)
         if ticket is not None and (ticket.offer is None or ticket.offer.agent_id == agent_id):
-            ticket.take_back(declined_by=agent_id)
+            ticket.take_back(declined_by=agent_id if miss else None)
         self.dispatcher.poke()
 
     async def callback_ended(self, record: CallRecord, agent_id: str, customer: str) -> None:
