@@ -82,7 +82,9 @@ class Engine:
         self.menus.start_watching(self.settings.hotline.reload_interval)
         runner = CallRunner(MenuFlows(self.menus, services), self.journal, self.instance)
         routes["hotline"] = runner
-        self.agi = FastAgiServer(self.settings.agi, routes)
+        # The agents' legs of calls already queued are still served while stopping.
+        legs = frozenset(routes) - {"hotline"}
+        self.agi = FastAgiServer(self.settings.agi, routes, drain_routes=legs)
         await self.agi.start()
         if self.acd is not None and self.reconciler is not None:
             self.acd.start()

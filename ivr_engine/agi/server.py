@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AgiSession], Awaitable[None] | None]
 Router = Callable[[str], Handler | None]
-Outcome = Literal["completed", "caller_hangup", "handler_error", "no_route", "cancelled"]
+Outcome = Literal[
+    "completed", "caller_hangup", "handler_error", "no_route", "turned_away", "cancelled"
+]
 SessionClosed = Callable[[AgiSession, Outcome], None]
 
 RESULT_VARIABLE = "IVR_RESULT"  # read by the dialplan to take its fallback
@@ -35,6 +37,11 @@ class FastAgiServer:
     ``routes`` is a mapping of network script to handler, or a callable returning the
     handler (or None) for a network script. A handler gets the AgiSession; it may be an
     ``async def`` function or any callable returning an awaitable (or None).
+
+    ``drain_routes``: routes that belong to calls already live (the agent's leg of a
+    queued call). While the server stops, it keeps listening for them during the grace
+    period; any other new session is turned away to the dialplan's fallback
+    (``IVR_RESULT=error``). Without them the listener closes at once.
     """
 
     def __init__(
@@ -43,9 +50,12 @@ class FastAgiServer:
         routes: Mapping[str, Handler] | Router,
         *,
         on_session_closed: SessionClosed | None = None,
+        drain_routes: frozenset[str] = frozenset(),
     ) -> None:
         self._settings = settings
         self._routes = routes
+        self._drain_routes = drain_routes
+        self._draining = False
         self._on_session_closed = on_session_closed
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -74,11 +84,15 @@ class FastAgiServer:
         if self._server is None:
             return
         server, self._server = self._server, None
-        server.close()
+        self._draining = True
+        if not self._drain_routes:
+            server.close()
         grace = self._settings.shutdown_grace if grace is None else grace
         pending: set[asyncio.Task[None]] = set(self._tasks)
         if pending and grace > 0:
             _, pending = await asyncio.wait(pending, timeout=grace)
+        server.close()
+        pending |= {task for task in self._tasks if not task.done()}
         if pending:
             log.warning("cancelling %d AGI session(s) still running at shutdown", len(pending))
             for task in pending:
@@ -144,6 +158,10 @@ class FastAgiServer:
     async def _dispatch(self, session: AgiSession) -> Outcome:
         """Run the routed handler; CancelledError propagates, anything else is an outcome."""
         script = session.network_script
+        if self._draining and script not in self._drain_routes:
+            log.info("stopping: %r session on %s sent to the fallback", script, session.channel)
+            await _set_result(session, "error")
+            return "turned_away"
         try:
             handler = self._find(script)
             if handler is None:
@@ -176,6 +194,8 @@ class FastAgiServer:
             stats.handler_errors += 1
         elif outcome == "no_route":
             stats.no_route += 1
+        elif outcome == "turned_away":
+            stats.turned_away += 1
         else:
             stats.sessions_cancelled += 1
 

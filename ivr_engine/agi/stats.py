@@ -13,7 +13,9 @@ class AgiStats:
     """Sessions are connections whose header block was valid.
 
     ``sessions_started`` = ``sessions_completed + caller_hangups + handler_errors + no_route
-    + sessions_cancelled + live_sessions``; refused connections only count in
+    + turned_away + sessions_cancelled + live_sessions`` (``turned_away``: new calls that came
+    while the server was stopping, sent to the dialplan's fallback); refused connections
+    only count in
     ``bad_connections`` (by kind: truncated, oversized, garbage, header_timeout).
     """
 
@@ -23,6 +25,7 @@ class AgiStats:
     caller_hangups: int = 0
     handler_errors: int = 0
     no_route: int = 0
+    turned_away: int = 0
     sessions_cancelled: int = 0
     live_sessions: int = 0
     bad_connections: dict[str, int] = field(

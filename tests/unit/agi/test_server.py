@@ -247,3 +247,39 @@ async def test_cancellation_reaches_the_handler_and_the_task_ends_cancelled() ->
         assert tasks[0].done() and tasks[0].cancelled()
         assert server.stats.sessions_cancelled == 1
         assert await until_closed(peer) == []
+
+
+async def test_while_stopping_the_legs_of_live_calls_are_served_and_new_calls_turned_away() -> None:
+    """A queued caller's session is still running when the engine stops: its agent's leg
+    (a drain route) is still served during the grace; a new hotline call is sent to the
+    dialplan's fallback with IVR_RESULT=error."""
+    leg_done = asyncio.Event()
+
+    async def caller(session: AgiSession) -> None:
+        await leg_done.wait()  # the agent's leg of this call comes in while stopping
+        await session.set_variable("TALKED", "yes")
+
+    async def leg(session: AgiSession) -> None:
+        await session.set_variable("WHISPER", "played")
+        leg_done.set()
+
+    server = FastAgiServer(
+        make_settings(),
+        {"hotline": caller, "agent-answer": leg},
+        drain_routes=frozenset({"agent-answer"}),
+    )
+    await server.start()
+    port = server.port
+    live = asyncio.create_task(fake_call(port, headers=script("hotline")))
+    await eventually(lambda: server.stats.live_sessions == 1)
+    stopping = asyncio.create_task(server.stop(grace=5.0))
+    await asyncio.sleep(0.05)
+    assert await fake_call(port, headers=script("hotline")) == ['SET VARIABLE "IVR_RESULT" "error"']
+    assert await fake_call(port, headers=script("agent-answer")) == [
+        'SET VARIABLE "WHISPER" "played"'
+    ]
+    assert await live == ['SET VARIABLE "TALKED" "yes"']
+    await stopping
+    assert (server.stats.turned_away, server.stats.sessions_completed) == (1, 2)
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", port)
