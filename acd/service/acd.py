@@ -289,17 +289,9 @@ class Acd:
         at = self.clock()
         rules = self.config.callbacks
         attempts = record.attempts + 1
-        wrap_up = self.config.queues[record.queue].wrap_up_s if customer == "ANSWER" else 0.0
+        wrap_up = self._wrap_up(record.queue) if customer == "ANSWER" else 0.0
         async with self.transaction(wake=True) as conn:
-            with contextlib.suppress(TransitionError, StaleAgent):
-                await self._agent(
-                    conn,
-                    agent_id,
-                    AgentEvent.CALL_END,
-                    at,
-                    call_id=record.id,
-                    wrap_up_seconds=wrap_up,
-                )
+            await self._end_call(conn, agent_id, record.id, at, wrap_up)
             if customer == "ANSWER" or attempts >= rules.max_attempts:
                 await delete_call(conn, record.id)
                 outcome = "answered" if customer == "ANSWER" else f"gave up: {customer}"
@@ -325,22 +317,9 @@ class Acd:
         at = self.clock()
         ticket.done = True
         self.tickets.pop(ticket.call_id, None)
-        wrap_up = (
-            self.config.queues[ticket.queue].wrap_up_s
-            if ticket.queue in self.config.queues
-            else 0.0
-        )
         talk = None if ticket.answered_at is None else at - ticket.answered_at
         async with self.transaction(wake=True) as conn:
-            with contextlib.suppress(TransitionError, StaleAgent):
-                await self._agent(
-                    conn,
-                    agent_id,
-                    AgentEvent.CALL_END,
-                    at,
-                    call_id=ticket.call_id,
-                    wrap_up_seconds=wrap_up,
-                )
+            await self._end_call(conn, agent_id, ticket.call_id, at, self._wrap_up(ticket.queue))
             await delete_call(conn, ticket.call_id)
             await log_queue(
                 conn, ticket.call_id, ticket.queue, "complete", at, agent_id=agent_id, talk_s=talk
@@ -466,8 +445,7 @@ class Acd:
         for agent_id, event in reconcile_agents([r.status for r in records], busy_agents, at):
             status = next(r.status for r in records if r.status.agent_id == agent_id)
             call = by_id.get(status.current_call or "")
-            queue = call.queue if call is not None else None
-            wrap = self.config.queues[queue].wrap_up_s if queue in self.config.queues else 0.0
+            wrap = self._wrap_up(call.queue if call is not None else None)
             with contextlib.suppress(TransitionError, StaleAgent):
                 async with self.transaction(wake=True) as conn:
                     await self._agent(conn, agent_id, event, at, wrap_up_seconds=wrap)
@@ -541,6 +519,20 @@ class Acd:
     async def agents(self) -> list[AgentRecord]:
         async with self.transaction() as conn:
             return await load_agents(conn)
+
+    def _wrap_up(self, queue: str | None) -> float:
+        """The wrap-up seconds of a queue (0 for one no longer configured)."""
+        settings = self.config.queues.get(queue or "")
+        return settings.wrap_up_s if settings is not None else 0.0
+
+    async def _end_call(
+        self, conn: AsyncConnection, agent_id: str, call_id: str, at: float, wrap_up: float
+    ) -> None:
+        """The agent's call is over (unless the agent moved on meanwhile)."""
+        with contextlib.suppress(TransitionError, StaleAgent):
+            await self._agent(
+                conn, agent_id, AgentEvent.CALL_END, at, call_id=call_id, wrap_up_seconds=wrap_up
+            )
 
     async def _agent(
         self,

@@ -1,15 +1,30 @@
-"""A fake AMI peer and a connected AMI link to it, for the Asterisk-side tests."""
+"""For the Asterisk-side tests: a fake AMI peer and a link to it; a real Acd on a temporary
+SQLite database with a clock the test moves."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from acd.service.acd import Acd
 from ivr_engine.ami import AmiLink
 from ivr_engine.settings import AmiSettings
+from tests.unit.acd.asterisk.scripted import FakeClock, make_config, running_acd
 from tests.unit.ami.fake_ami import FakeAmi
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def acd(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Acd]:
+    async with running_acd(tmp_path, make_config(), clock) as running:
+        yield running
 
 
 @pytest.fixture

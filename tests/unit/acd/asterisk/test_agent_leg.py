@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from acd.agents import AgentState
@@ -21,9 +18,7 @@ from tests.unit.acd.asterisk.scripted import (
     agi_session,
     call_row,
     log_in,
-    make_config,
     queue_log,
-    running_acd,
 )
 
 NUMBER = "13912345678"
@@ -33,17 +28,6 @@ ABORT = 'SET VARIABLE "GOSUB_RESULT" "ABORT"'
 
 def stream(prompt: str) -> str:
     return f'STREAM FILE "hotline/{prompt}" "" 0'
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def acd(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Acd]:
-    async with running_acd(tmp_path, make_config(), clock) as running:
-        yield running
 
 
 async def offer(acd: Acd, clock: FakeClock, queue: str, agent: str) -> None:

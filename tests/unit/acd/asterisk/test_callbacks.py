@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from acd.agents import AgentState
 from acd.asterisk.callbacks import CallbackDialler
 from acd.service.acd import Acd
@@ -18,25 +13,12 @@ from tests.unit.acd.asterisk.scripted import (
     agent_status,
     call_row,
     log_in,
-    make_config,
     queue_log,
-    running_acd,
 )
 from tests.unit.acd.asterisk.support import eventually
 from tests.unit.ami.fake_ami import FakeAmi
 
 NUMBER = "13912345678"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def acd(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Acd]:
-    async with running_acd(tmp_path, make_config(), clock) as running:
-        yield running
 
 
 async def reserved_callback(acd: Acd, clock: FakeClock) -> CallRecord:

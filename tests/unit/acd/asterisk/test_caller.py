@@ -7,7 +7,6 @@ matching pass there, so offers, announcements and max-wait actions come at known
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -53,17 +52,6 @@ def dial_of(agent: str, ring: int = 12, call_id: str = "call-1") -> str:
 
 def stream(prompt: str, escape: str = "") -> str:
     return f'STREAM FILE "hotline/{prompt}" "{escape}" 0'
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def acd(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Acd]:
-    async with running_acd(tmp_path, make_config(), clock) as running:
-        yield running
 
 
 def passes(acd: Acd) -> Hook:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,17 +19,6 @@ from tests.unit.acd.asterisk.scripted import (
     running_acd,
 )
 from tests.unit.agi.peer import fake_call, make_settings, succeed
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def acd(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Acd]:
-    async with running_acd(tmp_path, make_config(), clock) as running:
-        yield running
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from acd.agents import STUCK_GRACE, AgentState
@@ -17,21 +14,8 @@ from tests.unit.acd.asterisk.scripted import (
     agent_status,
     call_row,
     log_in,
-    make_config,
-    running_acd,
 )
 from tests.unit.ami.fake_ami import FakeAmi
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def acd(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Acd]:
-    async with running_acd(tmp_path, make_config(), clock) as running:
-        yield running
 
 
 def channel(name: str, unique_id: str) -> dict[str, str]:
