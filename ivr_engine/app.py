@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.asterisk.agent_leg import AgentAnswer, CallbackLeg
-from acd.asterisk.callbacks import CallbackDialler
+from acd.asterisk.callbacks import CallbackDialler, CallbackLegs
 from acd.asterisk.caller import QueueDesk
 from acd.asterisk.devices import DeviceStates
 from acd.asterisk.features import FeatureCodes
@@ -126,14 +126,17 @@ class Engine:
             ),
         )
         acd.unfit_agents = self.devices.unfit
-        acd.callback_runner = CallbackDialler(acd, self.ami, settings.agi.host, settings.agi.port)
+        legs = CallbackLegs()
+        acd.callback_runner = CallbackDialler(
+            acd, self.ami, settings.agi.host, settings.agi.port, legs
+        )
         self.devices.attach(self.ami)
         self.reconciler = Reconciler(acd, self.ami, self.devices, settings.acd.reconcile_interval)
         self.acd = acd
         return {
             "agent-answer": AgentAnswer(acd),
             "agent-feature": FeatureCodes(acd),
-            "callback": CallbackLeg(acd),
+            "callback": CallbackLeg(acd, legs),
         }
 
     async def stop(self) -> None:

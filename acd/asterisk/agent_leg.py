@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 
+from acd.asterisk.callbacks import CallbackLegs
 from acd.config import CallbackSettings
 from acd.service.acd import Acd
 from acd.store.call_rows import CallRecord
@@ -63,10 +64,13 @@ class AgentAnswer:
 
 
 class CallbackLeg:
-    """FastAGI route ``callback``: the agent of a callback answered; call the customer."""
+    """FastAGI route ``callback``: the agent of a callback answered; call the customer.
 
-    def __init__(self, acd: Acd) -> None:
+    ``legs`` (the dialler's) hears that the agent answered and when the leg is over."""
+
+    def __init__(self, acd: Acd, legs: CallbackLegs | None = None) -> None:
         self.acd = acd
+        self.legs = legs
 
     @property
     def rules(self) -> CallbackSettings:
@@ -79,6 +83,8 @@ class CallbackLeg:
         if record is None or not record.callback_number:
             log.warning("callback leg for %s on %s: no such callback", args, session.channel)
             return
+        if self.legs is not None:
+            self.legs.answered(record.id)
         status = "NOANSWER"
         try:
             status = await self._call_customer(session, record)
@@ -86,7 +92,11 @@ class CallbackLeg:
             status = await session.variable_after_hangup("DIALSTATUS") or "AGENT-HANGUP"
             raise
         finally:
-            await self.acd.callback_ended(record, agent, status)
+            try:
+                await self.acd.callback_ended(record, agent, status)
+            finally:
+                if self.legs is not None:
+                    self.legs.ended(record.id)
 
     async def _call_customer(self, session: AgiSession, record: CallRecord) -> str:
         channel = AgiChannel(session, WHISPER_LANGUAGE)

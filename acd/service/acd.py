@@ -456,9 +456,12 @@ class Acd:
             if call.kind == "caller":
                 orphan = call.instance == self.instance and call.id not in self.tickets
                 gone = bool(call.unique_id) and call.unique_id not in live_unique_ids
-                if (orphan or gone) and at - call.call.entered_at >= STUCK_GRACE:
-                    await self._close_stale(call, at, "no session" if orphan else "no channel")
-                    repaired.append(f"call {call.id}: abandoned")
+                talking = call.state == "answered" and call.reserved_agent in busy_agents
+                if (orphan or gone) and not talking and at - call.call.entered_at >= STUCK_GRACE:
+                    how = await self._close_stale(
+                        call, at, "no session" if orphan else "no channel"
+                    )
+                    repaired.append(f"call {call.id}: {how}")
             elif call.reserved_agent and holding.get(call.id) != call.reserved_agent:
                 async with self.transaction(wake=True) as conn:
                     released = await self._release(conn, call, call.reserved_agent)
@@ -480,21 +483,26 @@ class Acd:
             ticket.take_back()
         return moved
 
-    async def _close_stale(self, call: CallRecord, at: float, why: str) -> None:
+    async def _close_stale(self, call: CallRecord, at: float, why: str) -> str:
+        """Close a caller's row nobody holds: a talk that was under way is complete (its
+        agent's channel is gone), anything else was abandoned."""
         ticket = self.tickets.pop(call.id, None)
         if ticket is not None:
             ticket.done = True
+        talked = call.state == "answered"
         async with self.transaction(wake=True) as conn:
             await delete_call(conn, call.id)
             await log_queue(
                 conn,
                 call.id,
                 call.queue,
-                "abandon",
+                "complete" if talked else "abandon",
                 at,
-                wait_s=at - call.call.entered_at,
+                agent_id=call.reserved_agent if talked else None,
+                wait_s=None if talked else at - call.call.entered_at,
                 detail=f"reconciled: {why}",
             )
+        return "complete" if talked else "abandoned"
 
     # -- agents ---------------------------------------------------------------------------
     async def agent_event(

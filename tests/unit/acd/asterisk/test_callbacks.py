@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from acd.agents import AgentState
-from acd.asterisk.callbacks import CallbackDialler
+from acd.asterisk.callbacks import CallbackDialler, CallbackLegs
 from acd.service.acd import Acd
 from acd.service.tickets import Offer
 from acd.store.call_rows import CallRecord
@@ -32,11 +34,17 @@ async def reserved_callback(acd: Acd, clock: FakeClock) -> CallRecord:
     return record
 
 
-async def test_originate_rings_the_agent_into_the_callback_route(
+def dialler(acd: Acd, link: AmiLink, legs: CallbackLegs | None = None) -> CallbackDialler:
+    # The queue rings 12 s; the leg must report the answer within 12 - 11.8 = 0.2 s more.
+    return CallbackDialler(acd, link, "10.0.0.5", 4573, legs or CallbackLegs(), answer_margin=-11.8)
+
+
+async def test_originate_rings_the_agent_and_waits_for_the_leg(
     acd: Acd, clock: FakeClock, ami: FakeAmi, link: AmiLink
 ) -> None:
     record = await reserved_callback(acd, clock)
-    await CallbackDialler(acd, link, "10.0.0.5", 4573)(record, Offer("8001", "PJSIP/8001"))
+    legs = CallbackLegs()
+    running = asyncio.create_task(dialler(acd, link, legs)(record, Offer("8001", "PJSIP/8001")))
 
     action = await ami.wait_for_action("Originate")
     assert {k: action[k] for k in ("Channel", "Application", "Data", "Timeout", "Async")} == {
@@ -44,18 +52,31 @@ async def test_originate_rings_the_agent_into_the_callback_route(
         "Application": "AGI",
         "Data": "agi://10.0.0.5:4573/callback,call-1",
         "Timeout": "12000",  # the queue's ring time, in ms
-        "Async": "false",
+        "Async": "true",  # the AMI session is not held up while the phone rings
     }
     assert action["CallerID"] == f'"Callback" <{NUMBER}>'
-    row = await call_row(acd, "call-1")  # accepted: the agent's leg takes it from here
+    legs.answered("call-1")  # what the callback route says once the agent picked up
+    await asyncio.sleep(0.3)
+    assert not running.done()  # the dialler lasts as long as the leg: no second Originate
+    legs.ended("call-1")
+    await asyncio.wait_for(running, 2)
+    row = await call_row(acd, "call-1")  # the leg, not the dialler, decides what happens
     assert row is not None and (row.state, row.reserved_agent) == ("offered", "8001")
     assert (await agent_status(acd, "8001")).state is AgentState.RESERVED
+
+
+async def test_an_agent_who_never_answers_puts_the_callback_back(
+    acd: Acd, clock: FakeClock, ami: FakeAmi, link: AmiLink
+) -> None:
+    record = await reserved_callback(acd, clock)
+    await dialler(acd, link)(record, Offer("8001", "PJSIP/8001"))
+    await assert_declined(acd, "no answer")
 
 
 async def test_the_dispatcher_runs_the_dialler_for_a_reserved_callback(
     acd: Acd, clock: FakeClock, ami: FakeAmi, link: AmiLink
 ) -> None:
-    acd.callback_runner = CallbackDialler(acd, link, "10.0.0.5", 4573)
+    acd.callback_runner = dialler(acd, link)
     await reserved_callback(acd, clock)
     action = await ami.wait_for_action("Originate")
     assert action["Data"] == "agi://10.0.0.5:4573/callback,call-1"
@@ -78,7 +99,7 @@ async def test_a_refused_originate_puts_the_callback_back(
 ) -> None:
     ami.answer_list("Originate", "OriginateResponse", error="Originate failed")
     record = await reserved_callback(acd, clock)
-    await CallbackDialler(acd, link, "10.0.0.5", 4573)(record, Offer("8001", "PJSIP/8001"))
+    await dialler(acd, link)(record, Offer("8001", "PJSIP/8001"))
     await assert_declined(acd, "originate: Originate failed")
     # the agent who did not answer is not offered it again
     assert (await acd.dispatcher.run_pass()).reserved == []
@@ -89,5 +110,5 @@ async def test_no_ami_link_puts_the_callback_back(
 ) -> None:
     record = await reserved_callback(acd, clock)
     await link.stop()
-    await CallbackDialler(acd, link, "10.0.0.5", 4573)(record, Offer("8001", "PJSIP/8001"))
+    await dialler(acd, link)(record, Offer("8001", "PJSIP/8001"))
     await assert_declined(acd, "originate: AMI link is stopped")
