@@ -9,8 +9,10 @@ Each ``EngineProcess`` has a working directory of its own holding:
 * ``engine.log``: everything the engine logged, at DEBUG.
 
 The HTTP port is picked free; the FastAGI port stays the one in the settings, because
-Asterisk's dialplan points there: only one engine can take calls at a time.
-Extra settings (``IVR_ENGINE_CALENDAR__FIXED_TIME``, ...) come in ``extra_env``.
+Asterisk's dialplan points there: only one engine can take calls at a time (a second
+instance can take the calls the dialplan sends to the global ``IVR_AGI_PORT_B``: give it
+that ``agi_port``). Extra settings (``IVR_ENGINE_CALENDAR__FIXED_TIME``, ...) come in
+``extra_env``; ``database_url`` replaces the SQLite file (PostgreSQL shared by instances).
 """
 
 from __future__ import annotations
@@ -51,13 +53,19 @@ class EngineProcess:
         extra_env: Mapping[str, str] | None = None,
         *,
         reload_interval: float = 0.5,
+        agi_port: int | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.workdir = workdir
         self.http_port = free_port()
-        self.agi_port = load_settings().agi.port
         self.log_path = workdir / "engine.log"
         self.database_path = workdir / "journal.db"
         self.menus_dir = workdir / "menus"
+        own: dict[str, str] = {}
+        if agi_port is not None:
+            own["IVR_ENGINE_AGI__PORT"] = str(agi_port)
+        if database_url is not None:
+            own["IVR_ENGINE_DATABASE__URL"] = database_url
         self.env = {
             **os.environ,
             "IVR_ENGINE_DATABASE__URL": f"sqlite+aiosqlite:///{self.database_path}",
@@ -66,7 +74,10 @@ class EngineProcess:
             "IVR_ENGINE_HOTLINE__MENUS": str(self.menus_dir),
             "IVR_ENGINE_HOTLINE__RELOAD_INTERVAL": str(reload_interval),
             **(extra_env or {}),
+            **own,
         }
+        port = self.env.get("IVR_ENGINE_AGI__PORT")
+        self.agi_port = int(port) if port else load_settings().agi.port
         self._proc: subprocess.Popen[bytes] | None = None
         self._data_loaded = False
 
@@ -151,6 +162,16 @@ class EngineProcess:
             proc.kill()
             proc.wait(5)
             raise RuntimeError(f"engine ignored SIGTERM:\n{self.log_tail()}") from None
+
+    def kill(self, timeout: float = 10.0) -> int | None:
+        """Kill the engine at once (SIGKILL, no shutdown: its calls and rows are left as
+        they were); returns its exit status, None if it was not running."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        return proc.wait(timeout)
 
     # --- HTTP side ---------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from the message trace. The directory is deleted when the call went as expected 
 
 Caller numbers are the SIP From user: the test bed's ``callers`` endpoint identifies callers
 by address and Asterisk's CALLERID(num) is the From user. Agents 80NN are SIPp UASs on
-127.0.0.1:(5100 + NN), the static contacts of pjsip.conf.
+127.0.0.1:(5100 + NN), the static contacts of pjsip.conf; the customer a callback dials
+(``PJSIP/<number>@pstn``) is a SIPp UAS on 127.0.0.1:5199 (:func:`answer_as_customer`).
 
 The parts live in their own modules, re-exported here: :mod:`tests.harness.ports` (free
 and agent ports), :mod:`tests.harness.sipp_call` (the call description and its files),
@@ -53,6 +54,7 @@ __all__ = [
     "AGENT_LAST",
     "DEFAULT_TARGET",
     "LOCAL_IP",
+    "PSTN_PORT",
     "SCENARIO_DIR",
     "SIPP_BINARY",
     "AgentHandle",
@@ -62,6 +64,7 @@ __all__ = [
     "SippResult",
     "agent_port",
     "answer_as_agent",
+    "answer_as_customer",
     "parse_message_trace",
     "place_call",
     "release_ports",
@@ -192,13 +195,74 @@ async def answer_as_agent(
     ``expect_answer=False``: the call must be cancelled while ringing (ring-no-answer);
     give a long ``answer_after`` then.
     """
-    port = agent_port(agent)
+    return await _answer_on(
+        agent_port(agent),
+        agent,
+        f"agent {agent}",
+        answer_after=answer_after,
+        talk_for=talk_for,
+        keys=keys,
+        expect_answer=expect_answer,
+        max_duration=max_duration,
+        keep_files=keep_files,
+        listen_timeout=listen_timeout,
+    )
+
+
+PSTN_PORT = 5199  # the test bed's "pstn" endpoint sends its INVITEs to 127.0.0.1:5199
+
+
+async def answer_as_customer(
+    number: str,
+    *,
+    port: int = PSTN_PORT,
+    answer_after: float = 0.5,
+    talk_for: float | None = None,
+    keys: Sequence[tuple[float, str]] = (),
+    expect_answer: bool = True,
+    max_duration: float = 60,
+    keep_files: bool = False,
+    listen_timeout: float = 5,
+) -> AgentHandle:
+    """Start a customer's phone on the public network side: the agent's phone scenario
+    (a SIPp UAS) on 127.0.0.1:``port``, where the test bed's ``pstn`` endpoint sends the
+    INVITEs of ``Dial(PJSIP/<number>@pstn)`` (callbacks). ``number`` is its Contact user;
+    the INVITE it got is in ``(await handle.result()).messages``. Otherwise exactly as
+    :func:`answer_as_agent`."""
+    return await _answer_on(
+        port,
+        number,
+        f"customer {number}",
+        answer_after=answer_after,
+        talk_for=talk_for,
+        keys=keys,
+        expect_answer=expect_answer,
+        max_duration=max_duration,
+        keep_files=keep_files,
+        listen_timeout=listen_timeout,
+    )
+
+
+async def _answer_on(
+    port: int,
+    user: str,
+    who: str,
+    *,
+    answer_after: float,
+    talk_for: float | None,
+    keys: Sequence[tuple[float, str]],
+    expect_answer: bool,
+    max_duration: float,
+    keep_files: bool,
+    listen_timeout: float,
+) -> AgentHandle:
+    """A SIPp UAS (uas_agent.xml) on 127.0.0.1:``port`` answering as ``user``."""
     if _udp_port_taken(port):
-        raise SippError(f"UDP 127.0.0.1:{port} (agent {agent}) is already in use")
+        raise SippError(f"UDP 127.0.0.1:{port} ({who}) is already in use")
     call = SippCall(
         role="agent",
         caller="",
-        dialled=agent,
+        dialled=user,
         keys=tuple(keys),
         hangup_after=talk_for,
         expect_far_hangup=talk_for is None,
@@ -221,9 +285,7 @@ async def answer_as_agent(
         while not _udp_port_taken(port):
             if not handle.running or loop.time() > deadline:
                 result = await handle.stop()
-                raise SippError(
-                    f"SIPp for agent {agent} did not listen on {port}:\n{result.describe()}"
-                )
+                raise SippError(f"SIPp for {who} did not listen on {port}:\n{result.describe()}")
             await asyncio.sleep(0.02)
     except BaseException:  # cancelled while waiting: no handle to stop it, so stop it here
         if handle.running:

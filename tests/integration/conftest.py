@@ -9,6 +9,8 @@ the environment variable CI is set, so CI can never pass with them skipped.
 demo subscribers loaded, counters clean) and its own copy of the menus.
 ``demo_data``: the session engine's demo subscribers reset (balances, line states, top-up
 cards) before the test; counters are kept.
+``acd``: an :class:`~tests.harness.acd.AcdProbe` of the session engine's ACD, reset first
+(every agent logged out, no call waiting): tests log in the agents they need.
 ``other_engine``: run the calls of a block on a second engine with extra settings, e.g.
 ``with other_engine({"IVR_ENGINE_CALENDAR__FIXED_TIME": ...}) as engine:``; the FastAGI
 port is fixed by the dialplan, so the session engine is stopped meanwhile and restarted after.
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
+from tests.harness.acd import AcdProbe
 from tests.harness.asterisk import ensure_asterisk_running, stop_asterisk, unavailable_reason
 from tests.harness.engine import EngineProcess
 from tests.harness.observer import AmiObserver
@@ -65,6 +68,14 @@ def engine(asterisk: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def demo_data(engine: EngineProcess) -> EngineProcess:
     engine.load_demo_data()
     return engine
+
+
+@pytest.fixture
+def acd(engine: EngineProcess) -> AcdProbe:
+    """The session engine's ACD, reset before the test: all agents logged out, no calls."""
+    probe = AcdProbe(engine)
+    probe.reset()
+    return probe
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Hotline calls end to end: SIPp caller -> Asterisk -> FastAGI -> engine (demo menus) ->
 journal, and what happens around them: the caller hanging up, broken FastAGI connections,
-the engine down, the three hotline numbers at once, the engine shutting down mid-call."""
+the engine down, the three hotline numbers at once, the engine shutting down mid-call.
+Calls for an agent go through the ACD: each test logs in the agent it expects."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from datetime import datetime
 
 import pytest
 
+from tests.harness.acd import AcdProbe
 from tests.harness.engine import EngineProcess
 from tests.harness.observer import AmiObserver
 from tests.harness.prompt_timing import MARGIN, seconds_of
 from tests.harness.sipp import answer_as_agent, place_call
+from tests.integration.acd_calls import assert_put_through, talk_for
 from tests.integration.hotline import (
-    dial_statuses,
     dialled_apps,
     explain,
     heard,
@@ -37,11 +39,14 @@ async def _wait_for_live_call(engine: EngineProcess, sessions: int = 1) -> None:
 
 
 async def test_a_call_end_to_end_is_journalled_and_reaches_its_agent(
-    engine: EngineProcess, observer: AmiObserver
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
-    """Other-network caller presses 8 (group customers) during the welcome: the group seat."""
+    """Other-network caller presses 8 (group customers) during the welcome: the
+    group-customers queue, whose agent 8017 takes it."""
+    acd.log_in("8017")  # group-customers:4
     caller, since = "13300133005", now()
-    async with await answer_as_agent("8004", answer_after=0.5, talk_for=1.0) as agent:
+    talk = talk_for("group-customers")
+    async with await answer_as_agent("8017", answer_after=0.5, talk_for=talk) as agent:
         result = await place_call(caller, "10086", keys=[(1.0, "8")], max_duration=40)
         agent_result = await agent.result(timeout=40)
     assert result.successful and result.answered and result.far_hangup, result.describe()
@@ -55,9 +60,10 @@ async def test_a_call_end_to_end_is_journalled_and_reaches_its_agent(
     assert (record["keys"], record["outcome"], record["hangup_side"]) == ("8", "agent", "engine")
     assert record["channel"].startswith("PJSIP/callers-"), why
     assert kinds(record)[:2] == ["answer", "set_variable"], why
-    # language, then IVR_SKILLS, IVR_PRIORITY and IVR_TRANSFER for the dialplan
-    assert kinds(record).count("set_variable") == 4, why
-    assert steps(record, "set_variable")[-1].startswith('"IVR_TRANSFER" "8004" -> result=1'), why
+    # The language only: the ACD dials the agent itself, nothing is left for the dialplan
+    # (no IVR_SKILLS, IVR_PRIORITY or IVR_TRANSFER).
+    assert kinds(record).count("set_variable") == 1, why
+    assert steps(record, "set_variable")[0].startswith('"CHANNEL(language)" "zh"'), why
     assert len(steps(record, "menu-version")) == 1, why
     (lookup,) = steps(record, "lookup")
     assert "known=False" in lookup and "network=other" in lookup, why
@@ -67,15 +73,20 @@ async def test_a_call_end_to_end_is_journalled_and_reaches_its_agent(
     assert steps(record, "keys") == ["8"], why
     assert steps(record, "outcome") == ["agent"], why
     assert steps(record, "prompt") == ["cm-welcome-other", "cm-connecting-group"], why
+    assert steps(record, "acd") == [
+        "enter group-customers priority=5",
+        "offer 8017",
+        "talked 8017",
+    ], why
     offsets = [s["offset_ms"] for s in record["steps"]]
     assert offsets == sorted(offsets), why
 
     # Asterisk's side: what the caller heard, and where the dialplan took the call.
     channel = record["channel"]
     assert heard(observer, channel) == ["cm-welcome-other", "cm-connecting-group"], why
-    assert dialled_apps(observer, channel) == ["PJSIP/8004,30"]
-    assert [status for _, status in dial_statuses(observer, channel)] == ["ANSWER"]
-    assert not observer.far_end_hung_up(channel)  # the agent left, Asterisk hung up
+    assert_put_through(observer, record, "8017", agi_port=engine.agi_port)
+    assert dialled_apps(observer, channel) == []  # no Dial of the dialplan's own
+    assert not observer.far_end_hung_up(channel)  # the agent left, the engine hung up
 
 
 async def test_caller_hanging_up_mid_prompt_ends_the_call_cleanly(
@@ -100,13 +111,15 @@ async def test_caller_hanging_up_mid_prompt_ends_the_call_cleanly(
 
 
 async def test_broken_connections_do_not_disturb_a_call_in_progress(
-    engine: EngineProcess, observer: AmiObserver
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
+    acd.log_in("8037")  # billing:4
     before = engine.health()
     assert before is not None
     caller, since = "13300133007", now()
-    async with await answer_as_agent("8006", answer_after=0.5, talk_for=1.0) as agent:
-        call = asyncio.create_task(place_call(caller, "10000", keys=[(1.0, "2")], max_duration=40))
+    talk = talk_for("billing")
+    async with await answer_as_agent("8037", answer_after=0.5, talk_for=talk) as agent:
+        call = asyncio.create_task(place_call(caller, "10000", keys=[(1.0, "2")], max_duration=60))
         await _wait_for_live_call(engine)
         # While the call runs: one connection stalls mid-header, another closes mid-header.
         stalled_reader, stalled = await asyncio.open_connection("127.0.0.1", engine.agi_port)
@@ -120,15 +133,20 @@ async def test_broken_connections_do_not_disturb_a_call_in_progress(
         assert await asyncio.wait_for(stalled_reader.read(), 10) == b""
         stalled.close()
         result = await call
-        agent_result = await agent.result(timeout=40)
+        agent_result = await agent.result(timeout=60)
     assert result.successful and result.far_hangup, result.describe()
     assert agent_result.answered, agent_result.describe()
 
     record = engine.call_from(caller, since=since)
     why = explain(record, observer)
     assert (record["keys"], record["outcome"]) == ("2", "agent"), why
-    assert heard(observer, record["channel"]) == ["ct-welcome", "ct-connecting-agent"], why
-    assert dialled_apps(observer, record["channel"]) == ["PJSIP/8006,30"]
+    assert heard(observer, record["channel"]) == [
+        "ct-welcome",
+        "ct-connecting-agent",
+        "ss-survey",  # after the agent; no answer
+        "ss-goodbye",
+    ], why
+    assert_put_through(observer, record, "8037")
 
     after = engine.health()
     assert after is not None
@@ -202,12 +220,14 @@ async def test_all_three_hotline_numbers_reach_the_engine_at_the_same_time(
 
 
 async def test_shutdown_lets_a_live_call_finish(
-    engine: EngineProcess, observer: AmiObserver
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
     """SIGTERM while the caller hears the welcome: the engine still takes the caller's key
     (pressed after the signal), puts the call through to its agent, and only then exits."""
+    acd.log_in("8003")
     caller, since = "13300133014", now()
-    async with await answer_as_agent("8003", answer_after=0.5, talk_for=1.0) as agent:
+    talk = talk_for("general")
+    async with await answer_as_agent("8003", answer_after=0.5, talk_for=talk) as agent:
         call = asyncio.create_task(place_call(caller, "10086", keys=[(3.0, "0")], max_duration=40))
         try:
             await _wait_for_live_call(engine)
@@ -230,4 +250,4 @@ async def test_shutdown_lets_a_live_call_finish(
     (key_step,) = [s for s in record["steps"] if s["kind"] == "keys"]
     assert datetime.fromisoformat(key_step["at"]) > signalled, why  # pressed after SIGTERM
     assert heard(observer, record["channel"]) == ["cm-welcome-other", "cm-connecting-agent"], why
-    assert dialled_apps(observer, record["channel"]) == ["PJSIP/8003,30"]
+    assert_put_through(observer, record, "8003")

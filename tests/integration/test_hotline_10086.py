@@ -2,7 +2,9 @@
 
 Each test places SIPp calls from the demo subscribers (config/demo/subscribers.yaml) and
 checks what the caller heard (the prompts the engine streamed on the caller's channel, as
-Asterisk reports them) and where the call went (the journal record, the dialplan's Dial).
+Asterisk reports them) and where the call went (the journal record, the ACD's Dial of the
+agent). Calls for an agent go through the ACD: the test logs in the agent it expects (the
+`acd` fixture has every agent logged out first).
 
 Keys are sent at fixed times after the answer. Welcomes and menus take keys (the key stops
 the prompt), so the tests key ahead early; keys meant for after a prompt that does not take
@@ -18,13 +20,14 @@ from typing import Any
 import pytest
 
 from ivr_engine.calls.call import ALL_KEYS
+from tests.harness.acd import AcdProbe
 from tests.harness.engine import EngineProcess
 from tests.harness.observer import AmiObserver
 from tests.harness.prompt_timing import MARGIN, digit_keys, last_key_time, seconds_of
 from tests.harness.sipp import answer_as_agent, place_call
+from tests.integration.acd_calls import assert_put_through, talk_for
 from tests.integration.conftest import OtherEngine
 from tests.integration.hotline import (
-    dial_statuses,
     dialled_apps,
     explain,
     heard,
@@ -45,20 +48,17 @@ SECOND = 2.5  # the second key: early in the menu the first key opened
 HASHING = 0.5  # the engine checks a password / card (scrypt) before it answers
 
 
-async def _agent_call(caller: str, agent: str, keys: list[tuple[float, str]]) -> tuple[Any, Any]:
-    """A call that ends at an agent seat: the agent answers, talks a second, hangs up."""
-    async with await answer_as_agent(agent, answer_after=0.5, talk_for=1.0) as phone:
+async def _agent_call(
+    caller: str, agent: str, queue: str, keys: list[tuple[float, str]]
+) -> tuple[Any, Any]:
+    """A call that ends at an agent of ``queue``: the agent answers, hears the whisper,
+    talks a moment, hangs up."""
+    async with await answer_as_agent(agent, answer_after=0.5, talk_for=talk_for(queue)) as phone:
         result = await place_call(caller, "10086", keys=keys, max_duration=60)
         agent_result = await phone.result(timeout=60)
     assert result.successful and result.answered and result.far_hangup, result.describe()
     assert agent_result.answered and agent_result.caller == caller, agent_result.describe()
     return result, agent_result
-
-
-def _assert_put_through(observer: AmiObserver, channel: str, agent: str) -> None:
-    assert dialled_apps(observer, channel) == [f"PJSIP/{agent},30"]
-    statuses = dial_statuses(observer, channel)
-    assert [(d.split("-")[0], s) for d, s in statuses] == [(f"PJSIP/{agent}", "ANSWER")]
 
 
 async def test_blacklisted_caller_is_refused_and_the_engine_hangs_up(
@@ -79,10 +79,11 @@ async def test_blacklisted_caller_is_refused_and_the_engine_hangs_up(
 
 
 async def test_vip_presses_0_and_is_put_through_to_the_vip_seat(
-    engine: EngineProcess, observer: AmiObserver
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
+    acd.log_in("8001")
     caller, since = "13800138000", now()
-    await _agent_call(caller, "8001", [(FIRST, "0")])
+    await _agent_call(caller, "8001", "vip", [(FIRST, "0")])
 
     record = engine.call_from(caller, since=since)
     why = explain(record, observer)
@@ -92,9 +93,8 @@ async def test_vip_presses_0_and_is_put_through_to_the_vip_seat(
     assert steps(record, "branch")[0] == "cm-screen case 2 -> cm-welcome-vip", why
     assert "cm-agent case 1 -> cm-seat-vip" in steps(record, "branch"), why
     assert steps(record, "queue") == ["cm-seat-vip skills=vip:1 priority=10"], why
-    apps = observer.applications(channel)
-    assert ("NoOp", "Transfer to agent 8001: skills vip:1 priority 10") in apps
-    _assert_put_through(observer, channel, "8001")
+    assert steps(record, "acd")[0] == "enter vip priority=10", why
+    assert_put_through(observer, record, "8001", agi_port=engine.agi_port)
 
 
 async def test_each_brand_hears_its_own_welcome(
@@ -189,11 +189,12 @@ def _wrong_passwords(start: float, passwords: list[str]) -> tuple[list[tuple[flo
 
 
 async def test_wrong_service_passwords_lock_the_number_across_calls(
-    engine: EngineProcess, observer: AmiObserver
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
     """lock_after=5: three wrong passwords fail the first call, two more in the second lock
     the number (agent), and a third call is locked before any password is asked."""
-    caller = "13500135000"  # GoTone: locked callers go to the GoTone seat, 8002
+    caller = "13500135000"  # GoTone: locked callers go to the GoTone queue, agent 8002
+    acd.log_in("8002")
     to_suspend = [(FIRST, "2"), (SECOND, "1")]  # 2 services, 1 suspend
     first_password = SECOND + KEY + 0.7  # stops "enter your password"
 
@@ -225,7 +226,7 @@ async def test_wrong_service_passwords_lock_the_number_across_calls(
     # Second call: two more wrong passwords reach lock_after=5: locked, then an agent.
     since = now()
     keys, _ = _wrong_passwords(first_password, ["333333", "444444"])
-    await _agent_call(caller, "8002", to_suspend + keys)
+    await _agent_call(caller, "8002", "gotone", to_suspend + keys)
     record = engine.call_from(caller, since=since)
     why = explain(record, observer)
     assert heard(observer, record["channel"]) == [
@@ -243,11 +244,14 @@ async def test_wrong_service_passwords_lock_the_number_across_calls(
     ], why
     assert steps(record, "queue") == ["cm-seat-gotone skills=gotone:1 priority=5"], why
     assert (record["outcome"], record["hangup_side"]) == ("agent", "engine"), why
-    _assert_put_through(observer, record["channel"], "8002")
+    assert_put_through(observer, record, "8002")
 
-    # Third call: locked before any password is asked.
+    # Third call: locked before any password is asked. (8002 is in wrap-up after the
+    # second call: it says ready at once, so that the caller need not wait.)
+    acd.wait_state("8002", "wrap-up")
+    acd.event("8002", "ready")
     since = now()
-    await _agent_call(caller, "8002", to_suspend)
+    await _agent_call(caller, "8002", "gotone", to_suspend)
     record = engine.call_from(caller, since=since)
     why = explain(record, observer)
     assert heard(observer, record["channel"]) == [
@@ -259,7 +263,7 @@ async def test_wrong_service_passwords_lock_the_number_across_calls(
     assert steps(record, "password-locked") == ["5 failures"], why
     assert steps(record, "password-wrong") == [], why
     assert record["outcome"] == "agent", why
-    _assert_put_through(observer, record["channel"], "8002")
+    assert_put_through(observer, record, "8002")
 
 
 async def test_silent_caller_is_asked_once_then_let_go(
@@ -339,10 +343,11 @@ async def test_card_top_up_reads_the_new_balance_and_journals_no_secret(
 
 
 async def test_0_in_a_sub_menu_reaches_the_shared_seat(
-    engine: EngineProcess, observer: AmiObserver
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
+    acd.log_in("8003")
     caller, since = "15000150000", now()  # M-Zone: no seat of its own
-    await _agent_call(caller, "8003", [(FIRST, "1"), (SECOND, "0")])
+    await _agent_call(caller, "8003", "general", [(FIRST, "1"), (SECOND, "0")])
 
     record = engine.call_from(caller, since=since)
     why = explain(record, observer)
@@ -354,7 +359,8 @@ async def test_0_in_a_sub_menu_reaches_the_shared_seat(
     assert "cm-agent default -> cm-seat-shared" in steps(record, "branch"), why
     assert steps(record, "queue") == ["cm-seat-shared skills=general:1 priority=0"], why
     assert (record["keys"], record["outcome"]) == ("10", "agent"), why
-    _assert_put_through(observer, record["channel"], "8003")
+    assert steps(record, "acd")[0] == "enter general priority=0", why
+    assert_put_through(observer, record, "8003")
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,21 @@
 """China Telecom's demo lines through the real Asterisk: 10000 (agent service,
 config/menus/10000.yaml) and 10001 (self-service, config/menus/10001.yaml), and the
 transfers between them (the engine sets IVR_TRANSFER, the dialplan's Goto starts the other
-number over, and the engine answers it again as a new journalled call)."""
+number over, and the engine answers it again as a new journalled call). 10000's queues
+go through the ACD: the test logs in the agent it expects, and after the agent the caller
+is asked the satisfaction survey."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.harness.acd import AcdProbe
 from tests.harness.engine import EngineProcess
 from tests.harness.observer import AmiObserver
 from tests.harness.prompt_timing import MARGIN, seconds_of
 from tests.harness.sipp import answer_as_agent, place_call
+from tests.integration.acd_calls import assert_put_through, talk_for
 from tests.integration.hotline import (
-    dial_statuses,
     dialled_apps,
     explain,
     heard,
@@ -28,25 +31,32 @@ KEY = 0.3  # a key is sent for 0.2 s; the engine has it about this long after it
 
 
 async def test_10000_complaints_are_queued_to_the_complaints_agents(
-    engine: EngineProcess, observer: AmiObserver
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
+    """The caller says nothing in the survey after the agent: no answer, goodbye."""
+    acd.log_in("8041")  # complaints:4
     caller, since = "13300133021", now()
-    async with await answer_as_agent("8007", answer_after=0.5, talk_for=1.0) as agent:
-        result = await place_call(caller, "10000", keys=[(1.0, "3")], max_duration=40)
-        agent_result = await agent.result(timeout=40)
+    talk = talk_for("complaints")
+    async with await answer_as_agent("8041", answer_after=0.5, talk_for=talk) as agent:
+        result = await place_call(caller, "10000", keys=[(1.0, "3")], max_duration=60)
+        agent_result = await agent.result(timeout=60)
     assert result.successful and result.answered and result.far_hangup, result.describe()
     assert agent_result.answered and agent_result.caller == caller, agent_result.describe()
 
     record = engine.call_from(caller, since=since)
     why = explain(record, observer)
     channel = record["channel"]
-    assert heard(observer, channel) == ["ct-welcome", "ct-connecting-agent"], why
+    assert heard(observer, channel) == [
+        "ct-welcome",
+        "ct-connecting-agent",
+        "ss-survey",
+        "ss-goodbye",
+    ], why
     assert (record["keys"], record["outcome"], record["hangup_side"]) == ("3", "agent", "engine")
     assert steps(record, "queue") == ["ct-complaints skills=complaints:2 priority=3"], why
-    apps = observer.applications(channel)
-    assert ("NoOp", "Transfer to agent 8007: skills complaints:2 priority 3") in apps
-    assert dialled_apps(observer, channel) == ["PJSIP/8007,30"]
-    assert [s for _, s in dial_statuses(observer, channel)] == ["ANSWER"]
+    assert steps(record, "acd")[0] == "enter complaints priority=3", why
+    assert_put_through(observer, record, "8041", agi_port=engine.agi_port)
+    assert steps(record, "survey") == ["no-answer"], why
 
 
 async def test_10000_key_9_goes_to_the_10001_self_service_menu(
