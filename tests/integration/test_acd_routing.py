@@ -148,18 +148,16 @@ async def test_feature_codes_log_in_pause_ready_and_log_out(
     ], log
 
 
-async def test_a_code_outside_the_feature_codes_reaches_no_engine(
+async def test_any_star_code_reaches_the_engine_and_an_unknown_one_is_named(
     engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
 ) -> None:
-    """*99 matches none of the dialplan's patterns (_*1X, _*13*X): Asterisk turns the call
-    down itself and the engine never hears of it; the agent's state is untouched."""
+    """Every code starting with * goes to the engine: *99 and *13*12 (reason 12 does not
+    exist) are answered with "that is not a feature code", and the agent's state is
+    untouched."""
     acd.log_in("8021")
-    mark = observer.mark()
-    result = await place_call("8021", "*99", expect_answer=False, answer_timeout=10)
-    assert result.successful and not result.answered, result.describe()
-    assert result.final_status == 404, result.describe()  # no such extension
-    channels = observer.channels_of_caller("8021", since=mark)
-    assert all(not observer.agi_commands(c) for c in channels), channels
+    for code in ("*99", "*13*12", "*7"):
+        channel, prompts = await _feature(observer, "8021", code)
+        assert prompts == ["agent-code-invalid"], (code, observer.agi_commands(channel))
     assert acd.states()["8021"] == "available"
 
 
