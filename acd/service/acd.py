@@ -442,6 +442,7 @@ class Acd:
             records = await load_agents(conn, states=(AgentState.RESERVED, AgentState.ON_CALL))
         by_id = {c.id: c for c in calls}
         holding = {r.status.current_call: r.status.agent_id for r in records}
+        freed: set[str] = set()
         for agent_id, event in reconcile_agents([r.status for r in records], busy_agents, at):
             status = next(r.status for r in records if r.status.agent_id == agent_id)
             call = by_id.get(status.current_call or "")
@@ -451,12 +452,18 @@ class Acd:
                     await self._agent(conn, agent_id, event, at, wrap_up_seconds=wrap)
                     if call is not None:
                         await self._release(conn, call, agent_id)
+                freed.add(agent_id)
                 repaired.append(f"agent {agent_id}: {event}")
         for call in calls:
             if call.kind == "caller":
                 orphan = call.instance == self.instance and call.id not in self.tickets
                 gone = bool(call.unique_id) and call.unique_id not in live_unique_ids
-                talking = call.state == "answered" and call.reserved_agent in busy_agents
+                # A talk is closed with its agent's repair (which needs the row for the
+                # queue's wrap-up), never while the agent is still on it.
+                agent = call.reserved_agent
+                talking = call.state == "answered" and (
+                    agent in busy_agents or (holding.get(call.id) == agent and agent not in freed)
+                )
                 if (orphan or gone) and not talking and at - call.call.entered_at >= STUCK_GRACE:
                     how = await self._close_stale(
                         call, at, "no session" if orphan else "no channel"
