@@ -219,6 +219,51 @@ async def test_calls_go_to_agents_with_the_skill_and_the_closest_fit(
     ]
 
 
+async def test_an_agent_whose_phone_is_in_use_is_not_offered_calls(
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe
+) -> None:
+    """8029 (general 1) is the closest fit for a shared-pool caller and available in the
+    ACD, but its phone is busy with a call the ACD did not route: Asterisk reports the
+    device in use (AMI device state), so the caller goes to 8022 and 8029 is never rung."""
+    acd.log_in("8029", "8022")
+    mark = observer.mark()
+    async with await answer_as_agent("8029", answer_after=0.2, max_duration=90) as private:
+        await asyncio.to_thread(
+            observer.action,
+            {
+                "Action": "Originate",
+                "Channel": "PJSIP/8029",
+                "Application": "Wait",
+                "Data": "60",
+                "Async": "true",
+            },
+        )
+        await observer.wait_for_async(
+            lambda e: (
+                e.name == "DeviceStateChange"
+                and e.get("Device") == "PJSIP/8029"
+                and e.get("State") == "INUSE"
+            ),
+            20,
+            since=mark,
+            description="8029's phone in use",
+        )
+        (busy,) = [
+            str(e.get("Channel"))
+            for e in observer.events("Newchannel", since=mark)
+            if str(e.get("Channel") or "").startswith("PJSIP/8029-")
+        ]
+        try:
+            record = await _agent_call(engine, "15800158000", "8022", "general")
+            assert private.running  # 8029's own call went on meanwhile
+        finally:
+            await asyncio.to_thread(observer.action, {"Action": "Hangup", "Channel": busy})
+    why = explain(record, observer)
+    assert agent_dials(observer, str(record["channel"])) == ["8022"], why
+    assert_put_through(observer, record, "8022")
+    assert acd.states()["8029"] == "available", why  # never reserved, never rung
+
+
 # --- c. priority ----------------------------------------------------------------------------
 
 

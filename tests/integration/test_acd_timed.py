@@ -188,6 +188,29 @@ def assert_put_through(observer: AmiObserver, record: dict[str, Any], agent: str
 # --- a. escalation -----------------------------------------------------------------------
 
 
+async def _vip_put_through(
+    engine: EngineProcess, observer: AmiObserver, acd: AcdProbe, agent: str, whisper: str
+) -> dict[str, Any]:
+    """With only ``agent`` logged in, the VIP 13800138000 presses 0 and waits; ``agent``
+    answers, hears ``whisper`` and talks. The journal record, once the caller is checked to
+    have heard the welcome and "connecting you", and the call to have reached ``agent``."""
+    caller = "13800138000"
+    acd.reset()
+    acd.log_in(agent)
+    since = now()
+    async with await answer_as_agent(agent, talk_for=talk_for(whisper), max_duration=90) as phone:
+        result = await place_call(caller, "10086", keys=[(FIRST, "0")], max_duration=90)
+        agent_result = await phone.result(timeout=60)
+    assert result.successful and result.answered and result.far_hangup, result.describe()
+    assert agent_result.successful and agent_result.caller == caller, agent_result.describe()
+    record = engine.call_from(caller, since=since)
+    why = explain(record, observer)
+    assert heard(observer, str(record["channel"])) == ["cm-welcome-vip", "cm-connecting-agent"], why
+    assert record["outcome"] == "agent", why
+    assert_put_through(observer, record, agent)
+    return record
+
+
 async def test_vip_caller_is_offered_to_a_senior_gotone_seat_after_the_escalation_step(
     other_engine: OtherEngine, observer: AmiObserver, tmp_path: Path
 ) -> None:
@@ -200,28 +223,10 @@ async def test_vip_caller_is_offered_to_a_senior_gotone_seat_after_the_escalatio
             }
         },
     )
-    caller, agent = "13800138000", "8009"  # a VIP; a senior GoTone seat without vip skill
+    agent = "8009"  # for the VIP: a senior GoTone seat without the vip skill
     with other_engine(acd_env(config)) as engine:
         acd = AcdProbe(engine)
-        acd.reset()
-        acd.log_in(agent)
-        since = now()
-        async with await answer_as_agent(
-            agent, talk_for=talk_for("acd-whisper-vip"), max_duration=90
-        ) as phone:
-            result = await place_call(caller, "10086", keys=[(FIRST, "0")], max_duration=90)
-            agent_result = await phone.result(timeout=60)
-        assert result.successful and result.answered and result.far_hangup, result.describe()
-        assert agent_result.successful and agent_result.caller == caller, agent_result.describe()
-
-        record = engine.call_from(caller, since=since)
-        why = explain(record, observer)
-        assert heard(observer, str(record["channel"])) == [
-            "cm-welcome-vip",
-            "cm-connecting-agent",
-        ], why
-        assert record["outcome"] == "agent", why
-        assert_put_through(observer, record, agent)
+        record = await _vip_put_through(engine, observer, acd, agent, "acd-whisper-vip")
 
         log = await off_loop(lambda: acd.queue_log(str(record["call_id"])))
         assert event_names(log) == ["enter", "offer", "answer", "complete"], shown(log)
@@ -377,29 +382,11 @@ async def test_vip_caller_overflows_to_the_shared_pool_at_the_maximum_wait(
             "general": {"escalation": [], "max_wait": {"after": 120, "action": "callback"}},
         },
     )
-    caller, agent = "13800138000", "8021"  # a VIP; a shared-pool seat (general only)
+    agent = "8021"  # for the VIP: a shared-pool seat (general only)
     with other_engine(acd_env(config)) as engine:
         acd = AcdProbe(engine)
-        acd.reset()
-        acd.log_in(agent)
-        since = now()
-        async with await answer_as_agent(
-            agent, talk_for=talk_for("acd-whisper-general"), max_duration=90
-        ) as phone:
-            result = await place_call(caller, "10086", keys=[(FIRST, "0")], max_duration=90)
-            agent_result = await phone.result(timeout=60)
-        assert result.successful and result.answered and result.far_hangup, result.describe()
-        assert agent_result.successful and agent_result.caller == caller, agent_result.describe()
-
-        record = engine.call_from(caller, since=since)
-        why = explain(record, observer)
-        assert heard(observer, str(record["channel"])) == [
-            "cm-welcome-vip",
-            "cm-connecting-agent",
-        ], why
-        assert record["outcome"] == "agent", why
-        assert "overflow to general" in steps(record, "acd"), why
-        assert_put_through(observer, record, agent)
+        record = await _vip_put_through(engine, observer, acd, agent, "acd-whisper-general")
+        assert "overflow to general" in steps(record, "acd"), explain(record, observer)
 
         log = await off_loop(lambda: acd.queue_log(str(record["call_id"])))
         assert event_names(log) == ["enter", "overflow", "offer", "answer", "complete"], shown(log)
