@@ -163,6 +163,8 @@ class Dispatcher:
         acd = self.acd
         async with acd.transaction() as conn:
             offered = await load_calls(conn, state="offered", instance=acd.instance)
+            if not offered:  # the usual pass: nothing to hand over, no second query
+                return
             endpoints = {
                 r.status.agent_id: r.endpoint
                 for r in await load_agents(conn, states=(AgentState.RESERVED,))

@@ -26,10 +26,7 @@ import pytest
 from sqlalchemy import make_url
 
 from ivr_engine.db_schema import upgrade
-
-ADMIN_DSN = os.environ.get(
-    "IVR_TEST_POSTGRES_DSN", "postgresql://ivr:ivr-dev@127.0.0.1:5432/ivr_test"
-)
+from tests.harness.postgres import ADMIN_DSN, admin_execute
 
 T = TypeVar("T")
 
@@ -51,14 +48,6 @@ def run_isolated(coro: Coroutine[Any, Any, T]) -> T:
         raise box["error"]
     result: T = box["result"]
     return result
-
-
-async def _admin_execute(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @dataclass(frozen=True)
@@ -93,14 +82,14 @@ def postgres_database() -> Iterator[PgDatabase]:
         password=admin.password or "",
     )
     try:
-        run_isolated(_admin_execute(f'CREATE DATABASE "{database.name}"'))
+        run_isolated(admin_execute(f'CREATE DATABASE "{database.name}"'))
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         reason = f"PostgreSQL not reachable at {ADMIN_DSN}: {type(exc).__name__}: {exc}"
         if os.environ.get("CI"):
             pytest.fail(f"{reason} (CI is set, so the postgres tests must run)")
         pytest.skip(reason)
     yield database
-    run_isolated(_admin_execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)'))
+    run_isolated(admin_execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)'))
 
 
 async def _drop_all_tables(dsn: str) -> None:

@@ -30,7 +30,8 @@ class PostgresUnavailable(Exception):
     """The PostgreSQL server could not be reached, or refused to create the database."""
 
 
-async def _admin_execute(sql: str) -> None:
+async def admin_execute(sql: str) -> None:
+    """Run one statement as the admin role (CREATE / DROP DATABASE ...)."""
     conn = await asyncpg.connect(ADMIN_DSN, timeout=5)
     try:
         await conn.execute(sql)
@@ -40,7 +41,7 @@ async def _admin_execute(sql: str) -> None:
 
 def _admin(sql: str) -> None:
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _admin_execute(sql)).result(timeout=60)
+        pool.submit(asyncio.run, admin_execute(sql)).result(timeout=60)
 
 
 @contextlib.contextmanager
