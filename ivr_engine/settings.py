@@ -14,6 +14,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from ivr_engine.reports.service_level import ServiceLevelDefinition
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "config" / "engine.yaml"
 ENV_PREFIX = "IVR_ENGINE_"
@@ -98,6 +100,13 @@ class AcdSettings(_Section):
     )
 
 
+class ReportSettings(_Section):
+    service_level: ServiceLevelDefinition = ServiceLevelDefinition()
+    repeat_window_h: float = Field(
+        24.0, gt=0, description="A caller who calls again within this many hours is a repeat."
+    )
+
+
 class Settings(_Section):
     agi: AgiSettings = AgiSettings()
     ami: AmiSettings = AmiSettings()
@@ -108,6 +117,7 @@ class Settings(_Section):
     calendar: CalendarSettings = CalendarSettings()
     backend: BackendSettings = BackendSettings()
     acd: AcdSettings = AcdSettings()
+    reports: ReportSettings = ReportSettings()
     source: str = Field("<defaults>", exclude=True)
 
     def path(self, value: str) -> Path:
