@@ -1,4 +1,4 @@
-"""What the migrations must produce: the union of the journal, data and ACD models.
+"""What the migrations must produce: the union of the journal, data, ACD and access models.
 
 ``env.py`` gives these to Alembic, and the test that compares a migrated database with the
 models uses the same ``TARGET_METADATA`` and ``context_options``, so a model change without
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import MetaData, TypeDecorator
 
 from acd.store.tables import AcdBase
+from ivr_engine.access.tables import AccessBase
 from ivr_engine.data.tables import DataBase
 from ivr_engine.journal.tables import JournalBase
 
@@ -19,6 +20,7 @@ TARGET_METADATA: tuple[MetaData, ...] = (
     JournalBase.metadata,
     DataBase.metadata,
     AcdBase.metadata,
+    AccessBase.metadata,
 )
 
 BASELINE = "0001"
