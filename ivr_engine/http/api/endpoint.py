@@ -1,0 +1,78 @@
+"""One API operation: method, path, who may call it, what it takes and what it returns.
+
+Feature modules declare their operations as :class:`Endpoint` values; :mod:`.server`
+turns them into aiohttp routes and :mod:`.openapi` into the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from ivr_engine.access.roles import Principal, Role
+
+M = TypeVar("M", bound=BaseModel)
+
+Result = BaseModel | web.StreamResponse
+Handler = Callable[["ApiRequest"], Awaitable[Result]]
+
+EVERYONE = frozenset(Role)
+STAFF = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ADMIN = frozenset({Role.ADMIN})
+AGENT = frozenset({Role.AGENT})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # below the API's prefix, in aiohttp and OpenAPI syntax: /agents/{agent_id}
+    handler: Handler
+    summary: str
+    tag: str
+    roles: frozenset[Role]
+    own_agent: bool = False  # an agent may call it only with its own {agent_id}
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    media: tuple[str, ...] = ()  # other response media types than JSON (text/csv, image/png)
+    description: str = ""
+
+    @property
+    def changes_state(self) -> bool:
+        return self.method != "GET"
+
+    @property
+    def operation_id(self) -> str:
+        return getattr(self.handler, "__name__", "operation").strip("_")
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """What a handler gets: the request, who makes it, and its validated input."""
+
+    request: web.Request
+    principal: Principal
+    body: BaseModel | None
+    query: BaseModel | None
+
+    def path(self, name: str) -> str:
+        return self.request.match_info[name]
+
+    def body_as(self, model: type[M]) -> M:
+        if not isinstance(self.body, model):
+            raise TypeError(f"the endpoint takes no {model.__name__} body")
+        return self.body
+
+    def query_as(self, model: type[M]) -> M:
+        if not isinstance(self.query, model):
+            raise TypeError(f"the endpoint takes no {model.__name__} query")
+        return self.query
+
+    def state(self, key: str) -> Any:
+        return self.request.app[key]

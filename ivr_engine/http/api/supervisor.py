@@ -1,0 +1,211 @@
+"""Supervisors: the live state of queues, agents and calls; forcing an agent out or into
+pause; listening, whispering or barging on an agent's call; transferring or hanging up
+a call."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from acd.agents import SUPERVISOR, AgentEvent, AgentState
+from acd.asterisk.supervision import ActionRefused, SpyMode, Supervision
+from acd.service.acd import Acd
+from acd.store.call_rows import CallRecord
+from ivr_engine.ami import AmiUnavailable
+from ivr_engine.http.api.agents import apply
+from ivr_engine.http.api.endpoint import STAFF, ApiRequest, Endpoint
+from ivr_engine.http.api.errors import ApiError
+from ivr_engine.http.api.views import (
+    CODE,
+    AgentList,
+    AgentView,
+    CallList,
+    QueueList,
+    agent_view,
+    call_view,
+    queue_views,
+)
+
+PHONE = r"^[0-9A-Za-z_-]{1,32}$"
+NUMBER = r"^[0-9*#+]{1,32}$"
+
+
+class ForcePauseBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(SUPERVISOR, pattern=CODE, description="default: supervisor")
+
+
+class SpyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(pattern=PHONE, description="the supervisor's phone (PJSIP endpoint)")
+
+
+class TransferBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(pattern=NUMBER, description="an agent seat (80NN) or a hotline number")
+
+
+class Done(BaseModel):
+    done: str
+
+
+def supervisor_endpoints(acd: Acd, supervision: Supervision) -> list[Endpoint]:
+    async def list_agents(_call: ApiRequest) -> AgentList:
+        return AgentList(agents=[agent_view(r, acd.config) for r in await acd.agents()])
+
+    async def list_queues(_call: ApiRequest) -> QueueList:
+        agents, calls = await acd.agents(), await acd.waiting()
+        return QueueList(queues=queue_views(acd.config, agents, calls, acd.clock()))
+
+    async def list_calls(_call: ApiRequest) -> CallList:
+        now = acd.clock()
+        return CallList(calls=[call_view(c, now) for c in await acd.waiting()])
+
+    async def force_logout(call: ApiRequest) -> AgentView:
+        return await apply(acd, call.path("agent_id"), AgentEvent.SUPERVISOR_FORCE_LOGOUT)
+
+    async def force_pause(call: ApiRequest) -> AgentView:
+        reason = call.body_as(ForcePauseBody).reason
+        return await apply(acd, call.path("agent_id"), AgentEvent.SUPERVISOR_FORCE_PAUSE, reason)
+
+    async def on_call(agent_id: str) -> str:
+        """The endpoint of an agent who is talking (409 otherwise)."""
+        configured = acd.config.agents.get(agent_id)
+        if configured is None:
+            raise ApiError(404, f"no agent {agent_id}")
+        for record in await acd.agents():
+            if record.status.agent_id == agent_id:
+                if record.status.state is not AgentState.ON_CALL:
+                    raise ApiError(409, f"agent {agent_id} is {record.status.state}, not on a call")
+                return record.endpoint or configured.endpoint
+        raise ApiError(404, f"no agent {agent_id}")
+
+    def spy(mode: SpyMode) -> Endpoint:
+        async def handler(call: ApiRequest) -> Done:
+            agent_id = call.path("agent_id")
+            endpoint = await on_call(agent_id)
+            phone = call.body_as(SpyBody).phone
+            await _ami(supervision.spy(mode, endpoint, phone))
+            return Done(done=f"{mode}: ringing {phone} to join agent {agent_id}'s call")
+
+        handler.__name__ = f"{mode.value}_agent"
+        return Endpoint(
+            "POST",
+            f"/agents/{{agent_id}}/{mode.value}",
+            handler,
+            {
+                SpyMode.LISTEN: "Listen to an agent's call (nobody hears the supervisor)",
+                SpyMode.WHISPER: "Whisper to an agent (the caller does not hear)",
+                SpyMode.BARGE: "Barge into an agent's call (both hear the supervisor)",
+            }[mode],
+            "supervisor",
+            STAFF,
+            body=SpyBody,
+            response=Done,
+            errors=(404, 409),
+            description="Rings the supervisor's phone; on answer it joins the agent's call.",
+        )
+
+    async def live_call(call_id: str) -> CallRecord:
+        for record in await acd.waiting():
+            if record.id == call_id:
+                if record.kind != "caller" or not record.channel:
+                    raise ApiError(409, f"call {call_id} has no caller on the line")
+                return record
+        raise ApiError(404, f"no call {call_id} is waiting or talking")
+
+    async def transfer_call(call: ApiRequest) -> Done:
+        record = await live_call(call.path("call_id"))
+        to = call.body_as(TransferBody).to
+        await _ami(supervision.transfer(record.channel, to))
+        return Done(done=f"call {record.id} transferred to {to}")
+
+    async def hang_up_call(call: ApiRequest) -> Done:
+        record = await live_call(call.path("call_id"))
+        await _ami(supervision.hang_up(record.channel))
+        return Done(done=f"call {record.id} hung up")
+
+    agent = "/agents/{agent_id}"
+    return [
+        Endpoint(
+            "GET",
+            "/agents",
+            list_agents,
+            "Every agent's state",
+            "supervisor",
+            STAFF,
+            response=AgentList,
+        ),
+        Endpoint(
+            "GET",
+            "/queues",
+            list_queues,
+            "Every queue now",
+            "supervisor",
+            STAFF,
+            response=QueueList,
+        ),
+        Endpoint(
+            "GET",
+            "/calls",
+            list_calls,
+            "Calls waiting, ringing or talking",
+            "supervisor",
+            STAFF,
+            response=CallList,
+        ),
+        Endpoint(
+            "POST",
+            agent + "/force-logout",
+            force_logout,
+            "Log an agent out",
+            "supervisor",
+            STAFF,
+            response=AgentView,
+            errors=(404, 409),
+            description="During a call, the agent is logged out when the call ends.",
+        ),
+        Endpoint(
+            "POST",
+            agent + "/force-pause",
+            force_pause,
+            "Pause an agent",
+            "supervisor",
+            STAFF,
+            body=ForcePauseBody,
+            response=AgentView,
+            errors=(404, 409),
+            description="During a call, the pause starts when the call ends; the agent"
+            " cannot cancel it.",
+        ),
+        *(spy(mode) for mode in SpyMode),
+        Endpoint(
+            "POST",
+            "/calls/{call_id}/transfer",
+            transfer_call,
+            "Transfer a call",
+            "supervisor",
+            STAFF,
+            body=TransferBody,
+            response=Done,
+            errors=(404, 409),
+        ),
+        Endpoint(
+            "POST",
+            "/calls/{call_id}/hangup",
+            hang_up_call,
+            "Hang up a call",
+            "supervisor",
+            STAFF,
+            response=Done,
+            errors=(404, 409),
+        ),
+    ]
+
+
+async def _ami(action: object) -> None:
+    try:
+        await action  # type: ignore[misc]
+    except AmiUnavailable as exc:
+        raise ApiError(503, f"Asterisk is unavailable: {exc}") from exc
+    except ActionRefused as exc:
+        raise ApiError(409, str(exc)) from exc
