@@ -19,12 +19,16 @@ from acd.asterisk.caller import QueueDesk
 from acd.asterisk.devices import DeviceStates
 from acd.asterisk.features import FeatureCodes
 from acd.asterisk.reconciler import Reconciler
+from acd.asterisk.supervision import Supervision
 from acd.config import AcdConfig, load_config
 from acd.service.acd import Acd
 from acd.store.sync import sync_config
 from ivr_engine.agi.server import FastAgiServer
 from ivr_engine.ami import AmiLink, LinkState
 from ivr_engine.calls.runner import CallRunner
+from ivr_engine.database import make_engine
+from ivr_engine.http.api.build import build_api
+from ivr_engine.http.api.server import ApiServer
 from ivr_engine.http.health import health_routes
 from ivr_engine.http.menus import menu_routes
 from ivr_engine.interpreter.calendar import Calendar
@@ -61,6 +65,7 @@ class Engine:
         self.reconciler: Reconciler | None = None
         self._reconcile_task: asyncio.Task[None] | None = None
         self._http: web.AppRunner | None = None
+        self.api: ApiServer | None = None
         self._resources = contextlib.AsyncExitStack()
         self._reloads: set[asyncio.Task[Any]] = set()
 
@@ -89,8 +94,13 @@ class Engine:
         if self.acd is not None and self.reconciler is not None:
             self.acd.start()
             self._reconcile_task = asyncio.create_task(self.reconciler.run(), name="acd-reconciler")
-        app = web.Application()
+        api_db = make_engine(self.settings.database_url(), connect_timeout=5, command_timeout=10)
+        self._resources.push_async_callback(api_db.dispose)
+        supervision = Supervision(self.ami) if self.acd is not None else None
+        self.api = build_api(api_db, self.acd, supervision)
+        app = web.Application(client_max_size=2 << 20)
         app.add_routes(health_routes(self.health))
+        app.add_routes(self.api.routes())
         app.add_routes(menu_routes(self.menus))
         self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()

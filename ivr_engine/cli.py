@@ -178,6 +178,7 @@ def reload(settings_path: str | None) -> None:
 
 def _register() -> None:
     from acd.cli import acd
+    from ivr_engine.access.cli import token
     from ivr_engine.data.cli import data
     from ivr_engine.db_cli import db
     from ivr_engine.menus.cli import check
@@ -186,6 +187,7 @@ def _register() -> None:
     main.add_command(data)
     main.add_command(db)
     main.add_command(check)
+    main.add_command(token)
 
 
 _register()
