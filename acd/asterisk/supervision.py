@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Any
-
-from ivr_engine.ami import AmiLink
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +29,12 @@ class SpyMode(StrEnum):
 _OPTIONS = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: "qEB"}
 
 
+class ActionSender(Protocol):
+    """What supervision needs of the AMI link (``ivr_engine.ami.AmiLink``)."""
+
+    async def action(self, action: dict[str, str], timeout: float | None = None) -> Any: ...
+
+
 class ActionRefused(Exception):
     """Asterisk answered the action with an error."""
 
@@ -42,7 +46,7 @@ def _check(response: Any, what: str) -> None:
 
 
 class Supervision:
-    def __init__(self, ami: AmiLink, *, ring_timeout_s: float = 30.0) -> None:
+    def __init__(self, ami: ActionSender, *, ring_timeout_s: float = 30.0) -> None:
         self.ami = ami
         self.ring_timeout_s = ring_timeout_s
 
