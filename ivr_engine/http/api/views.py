@@ -55,7 +55,9 @@ class QueueView(BaseModel):
     talking: int
     longest_wait_s: float
     service_level_target: str
-    agents: dict[str, int] = Field(description="agents who can take the queue, by state")
+    agents: dict[str, int] = Field(
+        description="agents who can take the queue's calls (at its last escalation step), by state"
+    )
 
 
 class QueueList(BaseModel):
@@ -108,7 +110,7 @@ def queue_views(
             if configured is None:
                 continue
             view = RoutingAgent(configured.id, configured.skills)
-            if qualifies(view, queue.routing.requirements):
+            if any(qualifies(view, stage.requirements) for stage in queue.routing.stages):
                 state = record.status.state.value
                 by_state[state] = by_state.get(state, 0) + 1
         views.append(
