@@ -47,6 +47,7 @@ class Reconciler:
                 self.last_error = str(exc)
                 log.warning("reconcile skipped: %s", exc)
             except Exception as exc:  # the database is away: try again next round
+                self.acd.metrics.error("acd_database")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("reconcile failed: %s", self.last_error)
             await asyncio.sleep(self.interval)

@@ -47,6 +47,7 @@ from acd.store.call_rows import (
 )
 from acd.store.tables import WaitingCallRow
 from ivr_engine.database import make_engine
+from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 from ivr_engine.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ class Acd:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         callback_window_open: Callable[[], bool] = lambda: True,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.url = url
+        self.metrics = metrics  # database errors and the dispatcher's timings
         self.config = config
         self.instance = instance
         self.clock = clock

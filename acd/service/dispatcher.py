@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -70,6 +71,7 @@ class Dispatcher:
                 result = await self.run_pass()
             except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 self.failures += 1
+                self.acd.metrics.error("acd_database")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("ACD pass failed (%s); retrying", self.last_error)
             else:
@@ -110,6 +112,7 @@ class Dispatcher:
         acd = self.acd
         queues = acd.config.routing()
         reserved: list[tuple[str, str]] = []
+        started = time.perf_counter()
         async with acd.transaction() as conn:
             calls = await load_calls(conn, due_at=now, skip_locked=acd.postgres)
             routable = [c for c in calls if c.kind == "caller" or acd.callback_window_open()]
@@ -134,7 +137,12 @@ class Dispatcher:
                 for r in records
             ]
             pairs = pair_up(
-                [c.call for c in routable], views, queues, now, last_assigned=acd.last_assigned
+                [c.call for c in routable],
+                views,
+                queues,
+                now,
+                last_assigned=acd.last_assigned,
+                timed=acd.metrics.acd_decision,
             )
             for call, agent in pairs:
                 record = by_id[agent.id]
@@ -154,6 +162,7 @@ class Dispatcher:
                 reserved.append((call.id, agent.id))
             if reserved:  # the instances that own these calls must dial now
                 await acd.notify(conn)
+        acd.metrics.acd_pass(time.perf_counter() - started)  # committed: a whole decision
         for call, agent in pairs:
             acd.last_assigned[call.queue] = agent.id
         return reserved, calls

@@ -10,7 +10,8 @@ the best agent for it (``choose_agent``'s rule): the same decisions the specific
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 
 from acd.routing import AgentView, QueueConfig, WaitingCall, choose_agent, effective
 
@@ -36,8 +37,11 @@ def pair_up(
     now: float,
     *,
     last_assigned: Mapping[str, str] | None = None,
+    timed: Callable[[float], None] | None = None,
 ) -> list[tuple[WaitingCall, AgentView]]:
-    """(call, agent) pairs to reserve now; each agent and each call at most once."""
+    """(call, agent) pairs to reserve now; each agent and each call at most once.
+
+    ``timed`` is told the seconds each call's choice of agent took."""
     free = {agent.id: agent for agent in agents if agent.available}
     last = dict(last_assigned or {})
     pairs: list[tuple[WaitingCall, AgentView]] = []
@@ -45,7 +49,10 @@ def pair_up(
         if not free:
             break
         queue = queues[call.queue]
+        started = time.perf_counter()
         agent = choose_agent(call, queue, free.values(), now, last_assigned=last.get(call.queue))
+        if timed is not None:
+            timed(time.perf_counter() - started)
         if agent is not None:
             pairs.append((call, agent))
             del free[agent.id]

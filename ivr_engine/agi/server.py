@@ -13,6 +13,7 @@ from ivr_engine.agi.errors import AgiError, AgiProtocolError, AgiTimeout, Caller
 from ivr_engine.agi.protocol import read_headers
 from ivr_engine.agi.session import AgiSession
 from ivr_engine.agi.stats import AgiStats
+from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 from ivr_engine.settings import AgiSettings
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class FastAgiServer:
     queued call). While the server stops, it keeps listening for them during the grace
     period; any other new session is turned away to the dialplan's fallback
     (``IVR_RESULT=error``). Without them the listener closes at once.
+
+    ``metrics`` hears every session's commands and every refused connection.
     """
 
     def __init__(
@@ -51,8 +54,10 @@ class FastAgiServer:
         *,
         on_session_closed: SessionClosed | None = None,
         drain_routes: frozenset[str] = frozenset(),
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._settings = settings
+        self._metrics = metrics
         self._routes = routes
         self._drain_routes = drain_routes
         self._draining = False
@@ -132,13 +137,21 @@ class FastAgiServer:
             headers = await read_headers(reader, settings.header_timeout, settings.max_header_bytes)
         except AgiTimeout as exc:
             self.stats.count_bad("header_timeout")
+            self._metrics.error("agi_protocol")
             log.warning("FastAGI connection from %s refused: %s", peer, exc)
             return None
         except AgiProtocolError as exc:
             self.stats.count_bad(exc.kind)
+            self._metrics.error("agi_protocol")
             log.warning("FastAGI connection from %s refused: %s", peer, exc)
             return None
-        return AgiSession(headers, reader, writer, command_timeout=settings.command_timeout)
+        return AgiSession(
+            headers,
+            reader,
+            writer,
+            command_timeout=settings.command_timeout,
+            metrics=self._metrics,
+        )
 
     async def _run(self, session: AgiSession) -> None:
         self.stats.sessions_started += 1
@@ -168,9 +181,10 @@ class FastAgiServer:
                 log.warning("no AGI route for %r (channel %s)", script, session.channel)
                 await _set_result(session, "no-route")
                 return "no_route"
-            result = handler(session)
-            if inspect.isawaitable(result):
-                await result
+            with self.stats.live_on(script):
+                result = handler(session)
+                if inspect.isawaitable(result):
+                    await result
         except CallerHangup:
             return "caller_hangup"
         except Exception:

@@ -23,19 +23,22 @@ from ivr_engine.agi.protocol import (
     read_reply,
     result_int,
 )
+from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CommandTrace:
-    """What one command did: handed to the session's observer (the call journal)."""
+    """What one command did: handed to the session's observer (the call journal) and to
+    the engine's metrics."""
 
     command: str
     reply: AgiReply | None
     started: float  # time.monotonic()
     duration: float
     error: str | None
+    error_type: type[BaseException] | None = None
 
 
 Observer = Callable[[CommandTrace], None]
@@ -57,12 +60,14 @@ class AgiSession:
         *,
         command_timeout: float,
         observer: Observer | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._headers = dict(headers)
         self._reader = reader
         self._writer = writer
         self._command_timeout = command_timeout
         self.observer = observer
+        self._metrics = metrics
         self._lock = asyncio.Lock()
         self._hung_up = False
         self._broken: str | None = None
@@ -130,7 +135,7 @@ class AgiSession:
     ) -> str | None:
         """Play a sound file; return the escape digit pressed, or None."""
         command = f"STREAM FILE {quote(name)} {quote(escape_digits)} {int(offset)}"
-        return dtmf_from_result(await self._media(command, timeout))
+        return self._digit(await self._media(command, timeout))
 
     async def get_data(
         self, prompt: str, timeout_ms: int, max_digits: int, *, timeout: float | None = None
@@ -139,17 +144,18 @@ class AgiSession:
         command = f"GET DATA {quote(prompt)} {int(timeout_ms)} {int(max_digits)}"
         reply = await self._media(command, timeout)
         if any(char not in DTMF_DIGITS for char in reply.result):
+            self._metrics.error("agi_protocol")
             raise AgiProtocolError("garbage", f"GET DATA result is not digits: {reply.raw!r}")
         return reply.result, reply.data == "timeout"
 
     async def wait_for_digit(self, timeout_ms: int, *, timeout: float | None = None) -> str | None:
-        return dtmf_from_result(await self._media(f"WAIT FOR DIGIT {int(timeout_ms)}", timeout))
+        return self._digit(await self._media(f"WAIT FOR DIGIT {int(timeout_ms)}", timeout))
 
     async def say_digits(
         self, digits: str, escape_digits: str = "", *, timeout: float | None = None
     ) -> str | None:
         command = f"SAY DIGITS {quote(digits)} {quote(escape_digits)}"
-        return dtmf_from_result(await self._media(command, timeout))
+        return self._digit(await self._media(command, timeout))
 
     async def say_number(
         self,
@@ -162,7 +168,7 @@ class AgiSession:
         command = f"SAY NUMBER {int(number)} {quote(escape_digits)}"
         if gender:
             command += f" {quote(gender)}"
-        return dtmf_from_result(await self._media(command, timeout))
+        return self._digit(await self._media(command, timeout))
 
     async def get_variable(self, name: str, *, timeout: float | None = None) -> str | None:
         return _variable(await self.command(f"GET VARIABLE {quote(name)}", timeout=timeout))
@@ -189,7 +195,11 @@ class AgiSession:
     async def exec(self, application: str, *args: str, timeout: float | None = None) -> int:
         """Run a dialplan application; return its result (-2 means it does not exist)."""
         reply = await self._media(f"EXEC {quote(application)} {quote(','.join(args))}", timeout)
-        result = result_int(reply)
+        try:
+            result = result_int(reply)
+        except AgiProtocolError:
+            self._metrics.error("agi_protocol")
+            raise
         if result == -2:
             raise AgiCommandError(200, f"application {application!r} not found")
         return result
@@ -241,14 +251,16 @@ class AgiSession:
         limit = self._command_timeout if timeout is None else timeout
         reply: AgiReply | None = None
         error: str | None = None
+        error_type: type[BaseException] | None = None
         try:
             reply = await self._exchange(command, limit)
             return self._check(reply)
         except BaseException as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error, error_type = f"{type(exc).__name__}: {exc}", type(exc)
             raise
         finally:
-            self._trace(CommandTrace(command, reply, started, time.monotonic() - started, error))
+            duration = time.monotonic() - started
+            self._trace(CommandTrace(command, reply, started, duration, error, error_type))
 
     async def _exchange(self, command: str, timeout: float) -> AgiReply:
         """Write one command and read its reply, all within one deadline."""
@@ -275,6 +287,14 @@ class AgiSession:
             self._hung_up = True
         return reply
 
+    def _digit(self, reply: AgiReply) -> str | None:
+        """The key a media command's reply reports; a result that is no key is counted."""
+        try:
+            return dtmf_from_result(reply)
+        except AgiProtocolError:
+            self._metrics.error("agi_protocol")
+            raise
+
     def _check(self, reply: AgiReply) -> AgiReply:
         if reply.code == 200:
             return reply
@@ -284,6 +304,7 @@ class AgiSession:
         raise AgiCommandError(reply.code, reply.data)
 
     def _trace(self, trace: CommandTrace) -> None:
+        self._metrics.agi_command(trace)
         if self.observer is None:
             return
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,6 +19,7 @@ class AgiStats:
     while the server was stopping, sent to the dialplan's fallback); refused connections
     only count in
     ``bad_connections`` (by kind: truncated, oversized, garbage, header_timeout).
+    ``live_by_route``: the live sessions whose route was found, by route (``hotline``...).
     """
 
     connections_accepted: int = 0
@@ -31,9 +34,19 @@ class AgiStats:
     bad_connections: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(BAD_CONNECTION_KINDS, 0)
     )
+    live_by_route: dict[str, int] = field(default_factory=dict)
 
     def count_bad(self, kind: str) -> None:
         self.bad_connections[kind] = self.bad_connections.get(kind, 0) + 1
+
+    @contextlib.contextmanager
+    def live_on(self, route: str) -> Iterator[None]:
+        """Count a session as live on ``route`` while its handler runs."""
+        self.live_by_route[route] = self.live_by_route.get(route, 0) + 1
+        try:
+            yield
+        finally:
+            self.live_by_route[route] -= 1
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,6 +20,7 @@ from panoramisk import Manager
 from panoramisk.message import Message
 
 from ivr_engine.ami.protocol import IncrementalAmiProtocol
+from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 from ivr_engine.settings import AmiSettings
 from ivr_engine.tasks import cancel_and_wait
 
@@ -71,9 +72,16 @@ class _SupervisedManager(Manager):  # type: ignore[misc]
 class AmiLink:
     """One supervised AMI session: connect, log in, filter events, ping, reconnect."""
 
-    def __init__(self, settings: AmiSettings, events: Iterable[str] = ENGINE_EVENTS) -> None:
+    def __init__(
+        self,
+        settings: AmiSettings,
+        events: Iterable[str] = ENGINE_EVENTS,
+        *,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self.settings = settings
         self.events = tuple(events)
+        self.metrics = metrics  # counts the actions that fail
         self.state = LinkState.STOPPED
         self.connected_since: float | None = None
         self.reconnects = 0
@@ -117,12 +125,14 @@ class AmiLink:
         """Send one action and wait for its response, at most ``timeout`` seconds."""
         manager = self._manager
         if self.state is not LinkState.CONNECTED or manager is None:
+            self.metrics.error("ami_action")
             raise AmiUnavailable(f"AMI link is {self.state}")
         limit = self.settings.action_timeout if timeout is None else timeout
         future = manager.send_action(dict(action))
         try:
             return await asyncio.wait_for(future, limit)
         except TimeoutError as exc:
+            self.metrics.error("ami_action")
             raise AmiUnavailable(f"AMI action {action.get('Action')} timed out") from exc
 
     def health(self) -> dict[str, Any]:

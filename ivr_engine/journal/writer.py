@@ -18,6 +18,7 @@ from typing import Protocol
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from ivr_engine.journal.record import CallRecord
+from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 
 log = logging.getLogger("ivr_engine.journal")
 
@@ -44,12 +45,14 @@ class JournalWriter:
         max_buffer: int = 100_000,
         retry_min: float = 0.2,
         retry_max: float = 5.0,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         if max_buffer < 1:
             raise ValueError("max_buffer must be at least 1")
         if not 0 < retry_min <= retry_max:
             raise ValueError("need 0 < retry_min <= retry_max")
         self._store = store
+        self._metrics = metrics  # failed writes and dropped records
         self._max_buffer = max_buffer
         self._retry_min = retry_min
         self._retry_max = retry_max
@@ -121,10 +124,12 @@ class JournalWriter:
         """Queue a snapshot of ``record``; never blocks. False if it was dropped."""
         if self._closing:
             self._dropped += 1
+            self._metrics.error("journal_dropped")
             log.warning("journal: writer closed, record of call %s dropped", record.call_id)
             return False
         if self.pending >= self._max_buffer:
             self._dropped += 1
+            self._metrics.error("journal_dropped")
             if not self._overflow_logged:
                 self._overflow_logged = True
                 log.error(
@@ -192,6 +197,7 @@ class JournalWriter:
                 await self._store.save(record)
             except _REJECTIONS as exc:
                 self._rejected += 1
+                self._metrics.error("journal_write")
                 log.error(
                     "journal: database refused the record of call %s, skipping it: %s",
                     record.call_id,
@@ -200,6 +206,7 @@ class JournalWriter:
                 return
             except Exception as exc:
                 self._failures += 1
+                self._metrics.error("journal_write")
                 if self._db_ok:
                     self._db_ok = False
                     self._outage_started = asyncio.get_running_loop().time()

@@ -44,6 +44,7 @@ async def run(node_id: str, node: QueueNode, ctx: CallContext) -> str | None:
                 lambda detail: ctx.step("acd", detail),
             )
         except (SQLAlchemyError, OSError) as exc:
+            desk.acd.metrics.error("acd_database")
             log.error("ACD unavailable for call %s: %s", ctx.record.call_id, exc)
             ctx.step("acd", f"unavailable ({type(exc).__name__}): ringing {node.ring}")
         else:

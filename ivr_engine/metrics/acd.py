@@ -1,0 +1,89 @@
+"""The ACD's figures for the metrics: agents by state, calls waiting by queue.
+
+They are database reads, and Prometheus collects synchronously, so a small task owned by
+:class:`AcdSnapshot` reads them every ``interval`` seconds and keeps the last good
+snapshot; a scrape only reads that. While the database is away the snapshot ages
+(``ivr_acd_snapshot_age_seconds``) and the ACD's own pass failures are counted as errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ivr_engine.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from acd.service.acd import Acd
+
+log = logging.getLogger(__name__)
+
+WAITING_STATES = frozenset({"waiting", "offered"})  # not yet answered (offered: ringing)
+
+
+@dataclass(frozen=True)
+class AcdFigures:
+    taken_at: float  # time.monotonic()
+    agents: Counter[str]  # state -> agents
+    waiting: Counter[str]  # queue -> callers waiting
+    callbacks: Counter[str]  # queue -> callbacks owed
+    oldest: dict[str, float]  # queue -> when its longest-waiting caller started (epoch)
+
+
+class AcdSnapshot:
+    def __init__(self, acd: Acd, *, interval: float = 5.0, timeout: float = 5.0) -> None:
+        self.acd = acd
+        self.interval = interval
+        self.timeout = timeout
+        self.figures: AcdFigures | None = None
+        self.last_error: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="metrics-acd-snapshot")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+
+    async def refresh(self) -> AcdFigures:
+        """Read the figures now (within ``timeout``) and keep them."""
+        async with asyncio.timeout(self.timeout):
+            agents = await self.acd.agents()
+            calls = await self.acd.waiting()
+        waiting: Counter[str] = Counter()
+        callbacks: Counter[str] = Counter()
+        oldest: dict[str, float] = {}
+        for record in calls:
+            if record.state not in WAITING_STATES:
+                continue
+            if record.kind == "callback":
+                callbacks[record.queue] += 1
+                continue
+            waiting[record.queue] += 1
+            entered = record.call.entered_at
+            oldest[record.queue] = min(oldest.get(record.queue, entered), entered)
+        states = Counter(str(agent.status.state) for agent in agents)
+        self.figures = AcdFigures(time.monotonic(), states, waiting, callbacks, oldest)
+        return self.figures
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
+                if self.last_error is None:
+                    log.warning("metrics: ACD figures not read (%s); retrying", exc)
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            else:
+                if self.last_error is not None:
+                    log.info("metrics: ACD figures read again")
+                self.last_error = None
+            await asyncio.sleep(self.interval)
