@@ -31,6 +31,7 @@ from ivr_engine.http.api.build import build_api
 from ivr_engine.http.api.server import ApiServer
 from ivr_engine.http.health import health_routes
 from ivr_engine.http.menus import menu_routes
+from ivr_engine.http.metrics import metrics_routes
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.flow import MenuFlows
 from ivr_engine.journal import JournalStore, JournalWriter
@@ -38,6 +39,7 @@ from ivr_engine.loop_monitor import LoopMonitor
 from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.nodes import QueueNode
 from ivr_engine.menus.registry import MenuRegistry
+from ivr_engine.metrics.engine import EngineMetrics
 from ivr_engine.prompts.catalogue import load_catalogue
 from ivr_engine.services import open_services, upgrade_databases
 from ivr_engine.settings import Settings
@@ -54,7 +56,8 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.instance = socket.gethostname()
-        self.ami = AmiLink(settings.ami)
+        self.metrics = EngineMetrics()  # GET /metrics; handed to the parts that report
+        self.ami = AmiLink(settings.ami, metrics=self.metrics)
         self.loop_monitor = LoopMonitor()
         self.menus = MenuRegistry([settings.path(settings.hotline.menus)], _prompt_ids)
         self.store: JournalStore | None = None
@@ -74,8 +77,9 @@ class Engine:
         await upgrade_databases(self.settings)  # the schema before any store opens
         self.loop_monitor.start()
         services = await self._resources.enter_async_context(open_services(self.settings))
+        services.backend = self.metrics.counted(services.backend)
         self.store = await JournalStore.connect(self.settings.database_url())
-        self.journal = JournalWriter(self.store)
+        self.journal = JournalWriter(self.store, metrics=self.metrics)
         self.journal.start()
         routes: dict[str, Any] = {}
         if self.settings.acd.enabled:
@@ -89,8 +93,16 @@ class Engine:
         routes["hotline"] = runner
         # The agents' legs of calls already queued are still served while stopping.
         legs = frozenset(routes) - {"hotline"}
-        self.agi = FastAgiServer(self.settings.agi, routes, drain_routes=legs)
+        self.agi = FastAgiServer(self.settings.agi, routes, drain_routes=legs, metrics=self.metrics)
         await self.agi.start()
+        self.metrics.watch(
+            agi=self.agi.stats,
+            ami=self.ami,
+            journal=self.journal,
+            loop=self.loop_monitor,
+            acd=self.acd,
+        )
+        self.metrics.start()
         if self.acd is not None and self.reconciler is not None:
             self.acd.start()
             self._reconcile_task = asyncio.create_task(self.reconciler.run(), name="acd-reconciler")
@@ -102,6 +114,7 @@ class Engine:
         app.add_routes(health_routes(self.health))
         app.add_routes(self.api.routes())
         app.add_routes(menu_routes(self.menus))
+        app.add_routes(metrics_routes(self.metrics))
         self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()
         http = self.settings.http
@@ -134,6 +147,7 @@ class Engine:
             callback_window_open=lambda: config.callbacks.in_window(
                 calendar.now().strftime("%H:%M")
             ),
+            metrics=self.metrics,
         )
         acd.unfit_agents = self.devices.unfit
         legs = CallbackLegs()
@@ -153,6 +167,7 @@ class Engine:
         if self.agi is not None:
             await self.agi.stop(self.settings.agi.shutdown_grace)
         await cancel_and_wait(self._reconcile_task)
+        await self.metrics.stop()
         if self.acd is not None:
             await self.acd.stop()
         if self._http is not None:
