@@ -32,6 +32,18 @@ class ServiceLevelDefinition(BaseModel):
         "after-threshold",
         description="Abandoned calls in the denominator: those after the threshold, all, none.",
     )
+    queue_thresholds: bool = Field(
+        False,
+        description="Judge each queue by its own threshold (service_level.threshold_s in"
+        " config/acd.yaml) instead of threshold_s.",
+    )
+
+    def for_queue(self, queue_threshold_s: float | None) -> ServiceLevelDefinition:
+        """The definition a queue is judged by: with ``queue_thresholds``, the queue's own
+        threshold (when it has one) replaces ``threshold_s``."""
+        if not self.queue_thresholds or queue_threshold_s is None:
+            return self
+        return self.model_copy(update={"threshold_s": float(queue_threshold_s)})
 
     def describe(self) -> str:
         counted = {
