@@ -182,11 +182,13 @@ def _register() -> None:
     from ivr_engine.data.cli import data
     from ivr_engine.db_cli import db
     from ivr_engine.menus.cli import check
+    from ivr_engine.reports.cli import report
 
     main.add_command(acd)
     main.add_command(data)
     main.add_command(db)
     main.add_command(check)
+    main.add_command(report)
     main.add_command(token)
 
 
