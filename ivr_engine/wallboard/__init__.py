@@ -1,0 +1,7 @@
+"""The live wallboard: a page a supervisor keeps open on a big screen, fed over a WebSocket.
+
+:mod:`.snapshot` reads the figures (queues, agents, the IVR), :mod:`.hub` refreshes them
+about once a second while a page is open and pushes them to every page, :mod:`.routes`
+serves the page, its WebSocket and the same figures as JSON, :mod:`.service` puts them
+together for the engine. What the figures mean: ``docs/wallboard.md``.
+"""
