@@ -15,7 +15,13 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -73,6 +79,10 @@ class EngineMetrics:
         calls_route: str = "hotline",
         acd_refresh: float = 5.0,
     ) -> None:
+        # No ``*_created`` series: the text format shows each as one more gauge per series,
+        # and neither rates nor alerts need them. (A switch of prometheus_client's, for the
+        # process: the engine is the only user of it there.)
+        disable_created_metrics()
         self.registry = registry if registry is not None else CollectorRegistry()
         self.calls_route = calls_route
         self.acd_refresh = acd_refresh
