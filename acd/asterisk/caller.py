@@ -107,6 +107,8 @@ async def serve(
                 continue
             if status == "ANSWER":
                 note(f"talked {result.agent_id}")
+                if ticket.supervisor_action:
+                    note(ticket.supervisor_action)
                 await desk.acd.finished(ticket, result.agent_id)
                 return QueueOutcome("talked", result.agent_id)
             note(f"ring {result.agent_id} -> {status or 'no status'}")
@@ -115,6 +117,10 @@ async def serve(
         if not ticket.done:  # hung up (or the engine stops) while waiting or ringing
             offer = ticket.offer
             if ticket.answered_at is not None and offer is not None:
+                # The caller hung up on the agent (or a supervisor ended or moved the call).
+                note(f"talked {offer.agent_id}")
+                if ticket.supervisor_action:
+                    note(ticket.supervisor_action)
                 await desk.acd.finished(ticket, offer.agent_id)
             else:
                 why = (

@@ -32,7 +32,9 @@ _OPTIONS = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: "qEB"}
 class ActionSender(Protocol):
     """What supervision needs of the AMI link (``ivr_engine.ami.AmiLink``)."""
 
-    async def action(self, action: dict[str, str], timeout: float | None = None) -> Any: ...
+    async def action(
+        self, action: dict[str, str], timeout: float | None = None, *, first_reply: bool = False
+    ) -> Any: ...
 
 
 class ActionRefused(Exception):
@@ -65,7 +67,9 @@ class Supervision:
             "Async": "true",
         }
         log.info("supervisor %s on %s from phone %s", mode, agent_endpoint, supervisor_phone)
-        _check(await self.ami.action(action), f"{mode} on {agent_endpoint}")
+        # Asterisk's "successfully queued" is the answer: the phone rings on its own time.
+        response = await self.ami.action(action, first_reply=True)
+        _check(response, f"{mode} on {agent_endpoint}")
 
     async def transfer(self, caller_channel: str, to: str) -> None:
         action = {

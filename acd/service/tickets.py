@@ -33,6 +33,7 @@ class Ticket:
     answered_at: float | None = None
     done: bool = False
     declined: set[str] = field(default_factory=set)  # agents who let it ring out
+    supervisor_action: str | None = None  # what a supervisor did to the call, for the journal
     _offered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def __post_init__(self) -> None:

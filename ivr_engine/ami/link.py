@@ -121,14 +121,19 @@ class AmiLink:
             self._manager.register_event(pattern, self._wrap(handler))
 
     # -- actions ----------------------------------------------------------------------
-    async def action(self, action: dict[str, str], timeout: float | None = None) -> Any:
-        """Send one action and wait for its response, at most ``timeout`` seconds."""
+    async def action(
+        self, action: dict[str, str], timeout: float | None = None, *, first_reply: bool = False
+    ) -> Any:
+        """Send one action and wait for its response, at most ``timeout`` seconds.
+
+        ``first_reply``: the action's first reply is the answer (an asynchronous
+        Originate's "successfully queued"), not the events that follow it."""
         manager = self._manager
         if self.state is not LinkState.CONNECTED or manager is None:
             self.metrics.error("ami_action")
             raise AmiUnavailable(f"AMI link is {self.state}")
         limit = self.settings.action_timeout if timeout is None else timeout
-        future = manager.send_action(dict(action))
+        future = manager.send_action(dict(action), as_list=False if first_reply else None)
         try:
             return await asyncio.wait_for(future, limit)
         except TimeoutError as exc:

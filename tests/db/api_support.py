@@ -35,7 +35,9 @@ class RecordingAmi:
     actions: list[dict[str, str]] = field(default_factory=list)
     refuse: str | None = None
 
-    async def action(self, action: dict[str, str], timeout: float | None = None) -> Any:
+    async def action(
+        self, action: dict[str, str], timeout: float | None = None, *, first_reply: bool = False
+    ) -> Any:
         self.actions.append(dict(action))
         return AmiResponse(self.refuse is None, self.refuse or "")
 

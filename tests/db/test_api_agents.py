@@ -170,7 +170,9 @@ async def test_asterisk_refusing_or_gone_is_409_or_503(api: ApiHarness) -> None:
 
     from ivr_engine.ami import AmiUnavailable
 
-    async def gone(action: dict[str, str], timeout: float | None = None) -> object:
+    async def gone(
+        action: dict[str, str], timeout: float | None = None, *, first_reply: bool = False
+    ) -> object:
         raise AmiUnavailable("AMI link is reconnecting")
 
     api.ami.action = gone  # type: ignore[method-assign]

@@ -113,14 +113,22 @@ def supervisor_endpoints(acd: Acd, supervision: Supervision) -> list[Endpoint]:
                 return record
         raise ApiError(404, f"no call {call_id} is waiting or talking")
 
+    def journal(call_id: str, what: str) -> None:
+        """Leave what the supervisor did for the call's journal (calls of this engine)."""
+        ticket = acd.tickets.get(call_id)
+        if ticket is not None:
+            ticket.supervisor_action = what
+
     async def transfer_call(call: ApiRequest) -> Done:
         record = await live_call(call.path("call_id"))
         to = call.body_as(TransferBody).to
+        journal(record.id, f"supervisor {call.principal.name} transferred the call to {to}")
         await _ami(supervision.transfer(record.channel, to))
         return Done(done=f"call {record.id} transferred to {to}")
 
     async def hang_up_call(call: ApiRequest) -> Done:
         record = await live_call(call.path("call_id"))
+        journal(record.id, f"supervisor {call.principal.name} hung up the call")
         await _ami(supervision.hang_up(record.channel))
         return Done(done=f"call {record.id} hung up")
 
