@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
 import socket
@@ -44,6 +45,7 @@ from ivr_engine.prompts.catalogue import load_catalogue
 from ivr_engine.services import open_services, upgrade_databases
 from ivr_engine.settings import Settings
 from ivr_engine.tasks import cancel_and_wait
+from ivr_engine.wallboard.service import Wallboard
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class Engine:
         self._reconcile_task: asyncio.Task[None] | None = None
         self._http: web.AppRunner | None = None
         self.api: ApiServer | None = None
+        self.wallboard: Wallboard | None = None
         self._resources = contextlib.AsyncExitStack()
         self._reloads: set[asyncio.Task[Any]] = set()
 
@@ -95,6 +98,7 @@ class Engine:
         legs = frozenset(routes) - {"hotline"}
         self.agi = FastAgiServer(self.settings.agi, routes, drain_routes=legs, metrics=self.metrics)
         await self.agi.start()
+        self.wallboard = Wallboard(self.settings, self.acd, self.agi.stats)
         self.metrics.watch(
             agi=self.agi.stats,
             ami=self.ami,
@@ -109,11 +113,13 @@ class Engine:
         api_db = make_engine(self.settings.database_url(), connect_timeout=5, command_timeout=10)
         self._resources.push_async_callback(api_db.dispose)
         supervision = Supervision(self.ami) if self.acd is not None else None
-        self.api = build_api(api_db, self.acd, supervision)
+        self.api = build_api(api_db, self.acd, supervision, settings=self.settings)
         app = web.Application(client_max_size=2 << 20)
         app.add_routes(health_routes(self.health))
         app.add_routes(self.api.routes())
         app.add_routes(menu_routes(self.menus))
+        app.add_routes(self.wallboard.routes(_wallboard_authorize))
+        app.on_shutdown.append(self.wallboard.on_shutdown)
         app.add_routes(metrics_routes(self.metrics))
         self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()
@@ -221,6 +227,18 @@ class Engine:
             log.info("shutting down: live calls get %.0fs", self.settings.agi.shutdown_grace)
         finally:
             await self.stop()
+
+
+async def _wallboard_authorize(request: web.Request) -> None:
+    """Who may watch the wallboard's figures (its WebSocket and JSON): until the operations
+    API's tokens decide it, only a browser on the engine's own host (the HTTP side listens
+    on 127.0.0.1 by default)."""
+    try:
+        local = ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        raise web.HTTPForbidden(text="the wallboard is open to the engine's own host only")
 
 
 def _check_menu_queues(menus: MenuRegistry, config: AcdConfig) -> None:

@@ -19,6 +19,7 @@ from ivr_engine.access.tokens import TokenStore
 from ivr_engine.database import make_engine
 from ivr_engine.http.api.build import build_api
 from ivr_engine.http.api.server import ApiServer
+from ivr_engine.settings import Settings
 from tests.db.acd_support import CONFIG, Clock
 
 
@@ -67,13 +68,15 @@ class ApiHarness:
 
 
 @asynccontextmanager
-async def api_harness(db_url: str, clock: Clock | None = None) -> AsyncIterator[ApiHarness]:
+async def api_harness(
+    db_url: str, clock: Clock | None = None, settings: Settings | None = None
+) -> AsyncIterator[ApiHarness]:
     clock = clock or Clock()
     await sync_config(db_url, CONFIG)
     acd = Acd(db_url, CONFIG, "east", clock=clock)
     engine = make_engine(db_url, connect_timeout=5, command_timeout=10)
     ami = RecordingAmi()
-    server = build_api(engine, acd, Supervision(ami))
+    server = build_api(engine, acd, Supervision(ami), settings=settings or Settings())
     store = TokenStore(engine)
     tokens = {
         "admin": (await store.create("ops", Role.ADMIN))[1],

@@ -13,8 +13,10 @@ from ivr_engine.access.tokens import TokenStore
 from ivr_engine.http.api.agents import agent_endpoints
 from ivr_engine.http.api.audit import audit_endpoints
 from ivr_engine.http.api.guard import Guard
+from ivr_engine.http.api.reports import report_endpoints
 from ivr_engine.http.api.server import ApiServer
 from ivr_engine.http.api.supervisor import supervisor_endpoints
+from ivr_engine.settings import Settings
 
 INFO = {
     "title": "ivr-engine operations API",
@@ -28,7 +30,13 @@ INFO = {
 }
 
 
-def build_api(engine: AsyncEngine, acd: Acd | None, supervision: Supervision | None) -> ApiServer:
+def build_api(
+    engine: AsyncEngine,
+    acd: Acd | None,
+    supervision: Supervision | None,
+    *,
+    settings: Settings,
+) -> ApiServer:
     """The API on the engine's database; ACD endpoints only when the ACD runs."""
     tokens = TokenStore(engine)
     audit = AuditLog(engine)
@@ -36,5 +44,6 @@ def build_api(engine: AsyncEngine, acd: Acd | None, supervision: Supervision | N
     if acd is not None and supervision is not None:
         server.add(agent_endpoints(acd))
         server.add(supervisor_endpoints(acd, supervision))
+    server.add(report_endpoints(engine, settings))
     server.add(audit_endpoints(audit))
     return server
