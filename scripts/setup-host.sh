@@ -2,7 +2,7 @@
 # Install what the engine and its test bed need on a Debian 12 machine (run as root), then
 # the Python environment. Idempotent: what is already there is left alone.
 #   scripts/setup-host.sh          engine, prompts and the Asterisk test bed
-#   scripts/setup-host.sh --test   the same plus PostgreSQL for the test suite
+#   scripts/setup-host.sh --test   the same plus PostgreSQL and Chromium for the test suite
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,6 +22,11 @@ command -v sipp >/dev/null || packages+=(sip-tester)
 command -v make >/dev/null || packages+=(make)
 if [ "$with_tests" = yes ] && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
     packages+=(postgresql)
+fi
+# The wallboard's page test: Debian's headless browser and its matching driver.
+if [ "$with_tests" = yes ]; then
+    [ -x /usr/bin/chromium ] || packages+=(chromium)
+    [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
 fi
 if [ "${#packages[@]}" -gt 0 ]; then
     echo "setup: installing ${packages[*]}"
