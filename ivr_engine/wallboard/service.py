@@ -1,8 +1,9 @@
-"""The wallboard of a running engine: its data, its hub, and the count of live hotline calls.
+"""The wallboard of a running engine: its data and its hub.
 
-``Wallboard(settings, acd)`` is made when the engine starts; the engine wraps its hotline
-route with ``wallboard.hotline.counting(...)``, adds ``wallboard.routes(authorize)`` to its
-HTTP side and ``wallboard.on_shutdown`` to the application's shutdown signals.
+``Wallboard(settings, acd, agi_stats)`` is made when the engine starts, with the FastAGI
+server's counters (its live sessions on the ``hotline`` route are the calls on the hotline
+now); the engine adds ``wallboard.routes(authorize)`` to its HTTP side and
+``wallboard.on_shutdown`` to the application's shutdown signals.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from acd.service.acd import Acd
+from ivr_engine.agi.stats import AgiStats
 from ivr_engine.settings import Settings
 from ivr_engine.wallboard.hub import WallboardHub
-from ivr_engine.wallboard.live import LiveSessions
 from ivr_engine.wallboard.routes import Authorize, wallboard_routes
 from ivr_engine.wallboard.snapshot import LiveCalls, WallboardData
 
+HOTLINE_ROUTE = "hotline"
+
 
 class Wallboard:
-    def __init__(self, settings: Settings, acd: Acd | None) -> None:
+    def __init__(self, settings: Settings, acd: Acd | None, agi: AgiStats) -> None:
         self.acd = acd
-        self.hotline = LiveSessions()
+        self.agi = agi
         self.data = WallboardData(
             settings.database_url(),
             config=None if acd is None else acd.config,
@@ -35,7 +38,8 @@ class Wallboard:
     def live(self) -> LiveCalls:
         """The hotline calls now; those the ACD holds (waiting, ringing, talking) apart."""
         with_acd = 0 if self.acd is None else len(self.acd.tickets)
-        return LiveCalls(on_hotline=self.hotline.live, with_acd=with_acd)
+        on_hotline = self.agi.live_by_route.get(HOTLINE_ROUTE, 0)
+        return LiveCalls(on_hotline=on_hotline, with_acd=with_acd)
 
     def routes(self, authorize: Authorize) -> list[web.AbstractRouteDef]:
         return wallboard_routes(self.hub, authorize)
