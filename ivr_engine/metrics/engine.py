@@ -82,7 +82,7 @@ class EngineMetrics:
         # No ``*_created`` series: the text format shows each as one more gauge per series,
         # and neither rates nor alerts need them. (A switch of prometheus_client's, for the
         # process: the engine is the only user of it there.)
-        disable_created_metrics()
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = registry if registry is not None else CollectorRegistry()
         self.calls_route = calls_route
         self.acd_refresh = acd_refresh
