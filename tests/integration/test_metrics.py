@@ -49,7 +49,7 @@ async def test_a_real_call_shows_in_the_metrics(engine: EngineProcess) -> None:
     assert get(before, "ivr_ami_link_state", state="connected") == 1, engine.log_tail()
     assert get(before, "ivr_calls_active") == 0
 
-    call = asyncio.create_task(place_call("13300133021", "10086", hangup_after=1.5))
+    call = asyncio.create_task(place_call("13300133091", "10086", hangup_after=1.5))
     during: Samples = {}
     for _ in range(100):
         during = await scrape(engine)
