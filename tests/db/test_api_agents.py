@@ -179,3 +179,16 @@ async def test_asterisk_refusing_or_gone_is_409_or_503(api: ApiHarness) -> None:
     status, body = await api.call("POST", "/agents/8001/listen", "supervisor", {"phone": "8049"})
     assert status == 503
     assert "Asterisk is unavailable" in body["detail"]
+
+
+async def test_a_supervisor_raises_the_calls_waiting_in_a_queue(api: ApiHarness) -> None:
+    await api.acd.enqueue("c1", "billing")
+    await api.acd.enqueue("c2", "billing")
+    await api.acd.enqueue("c3", "general")
+    status, body = await api.call("POST", "/queues/billing/priority", "supervisor", {"priority": 7})
+    assert (status, body["done"]) == (200, "2 calls waiting in billing now have priority 7")
+    _, body = await api.call("GET", "/calls", "supervisor")
+    assert {c["call_id"]: c["priority"] for c in body["calls"]} == {"c1": 7, "c2": 7, "c3": 0}
+    assert (await api.call("POST", "/queues/nope/priority", "admin", {"priority": 1}))[0] == 404
+    assert (await api.call("POST", "/queues/billing/priority", "admin", {"priority": -1}))[0] == 422
+    assert (await api.call("POST", "/queues/billing/priority", "8001", {"priority": 1}))[0] == 403

@@ -44,6 +44,11 @@ class TransferBody(BaseModel):
     to: str = Field(pattern=NUMBER, description="an agent seat (80NN) or a hotline number")
 
 
+class PriorityBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    priority: int = Field(ge=0, le=100, description="higher is answered first")
+
+
 class Done(BaseModel):
     done: str
 
@@ -132,6 +137,14 @@ def supervisor_endpoints(acd: Acd, supervision: Supervision) -> list[Endpoint]:
         await _ami(supervision.hang_up(record.channel))
         return Done(done=f"call {record.id} hung up")
 
+    async def set_queue_priority(call: ApiRequest) -> Done:
+        queue = call.path("queue")
+        if queue not in acd.config.queues:
+            raise ApiError(404, f"no queue {queue}")
+        priority = call.body_as(PriorityBody).priority
+        count = await acd.set_priority(queue, priority)
+        return Done(done=f"{count} calls waiting in {queue} now have priority {priority}")
+
     agent = "/agents/{agent_id}"
     return [
         Endpoint(
@@ -151,6 +164,19 @@ def supervisor_endpoints(acd: Acd, supervision: Supervision) -> list[Endpoint]:
             "supervisor",
             STAFF,
             response=QueueList,
+        ),
+        Endpoint(
+            "POST",
+            "/queues/{queue}/priority",
+            set_queue_priority,
+            "Raise or lower the calls waiting in a queue",
+            "supervisor",
+            STAFF,
+            body=PriorityBody,
+            response=Done,
+            errors=(404,),
+            description="Every call waiting in the queue now gets this priority; calls that"
+            " enter later get the queue's configured one.",
         ),
         Endpoint(
             "GET",
