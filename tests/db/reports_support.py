@@ -218,3 +218,170 @@ def row_of(rows: Sequence[dict[str, Any]], **match: Any) -> dict[str, Any]:
     found = [row for row in rows if all(row.get(k) == v for k, v in match.items())]
     assert len(found) == 1, f"{len(found)} rows match {match}"
     return found[0]
+
+
+# -- the journal around 2025-06-16 (Shanghai) -------------------------------------------
+CM = ["cm-identify (lookup)"]
+
+
+async def add_journal(engine: AsyncEngine) -> None:
+    """Calls of the IVR tests; the comments of those tests count them by hand."""
+
+    async def call(call_id: str, **kw: Any) -> None:
+        await add_call(engine, call_id, **kw)
+
+    # the 14th and 15th: history for repeats and the busy days
+    await call(
+        "a9",
+        caller="13900000004",
+        dialled="10001",
+        start="2025-06-14 09:00:00",
+        end="2025-06-14 09:01:00",
+        outcome="self-service",
+        nodes=["ss-identify (lookup)"],
+    )
+    await call(
+        "a0",
+        caller="13900000002",
+        dialled="10086",
+        start="2025-06-15 10:00:00",
+        end="2025-06-15 10:00:50",
+        outcome="self-service",
+        nodes=CM,
+    )
+    for n, start in enumerate(["2025-06-15 18:00:00", "2025-06-15 18:05:00"], 1):
+        await call(
+            f"b{n}",
+            caller="13900000009",
+            dialled="10086",
+            start=start,
+            end=start[:-2] + "59",
+            outcome="caller-hangup",
+            hangup="caller",
+            nodes=[*CM, "cm-main (menu)", "cm-seat-shared (queue)"],
+            steps=[
+                ("queue", "cm-seat-shared skills=general:1 priority=0"),
+                ("acd", "enter general priority=0"),
+            ],
+        )
+    # the 16th
+    await call(
+        "a1",
+        caller="13900000001",
+        dialled="10086",
+        start=D + "09:00:00",
+        end=D + "09:00:30",
+        outcome="self-service",
+        nodes=[
+            *CM,
+            "cm-vip-check (branch)",
+            "cm-main (menu)",
+            "cm-balance (query)",
+            "cm-goodbye (hangup)",
+        ],
+    )
+    await call(
+        "a2",
+        caller="13900000002",
+        dialled="10086",
+        start=D + "09:10:00",
+        end=D + "09:10:41",
+        outcome="caller-hangup",
+        hangup="caller",
+        nodes=[*CM, "cm-main (menu)", "cm-billing (menu)"],
+    )
+    await call(
+        "a3",
+        caller="13900000001",
+        dialled="10086",
+        start=D + "09:20:00",
+        end=D + "09:25:00",
+        outcome="agent",
+        nodes=[
+            *CM,
+            "cm-main (menu)",
+            "cm-billing (menu)",
+            "cm-agent (branch)",
+            "cm-seat-shared (queue)",
+        ],
+        steps=[
+            ("queue", "cm-seat-shared skills=general:1 priority=0"),
+            ("acd", "enter general priority=0"),
+            ("acd", "talked 8001"),
+            ("node", "cm-survey (survey)"),
+            ("survey", "satisfied"),
+            ("node", "cm-bye (hangup)"),
+        ],
+    )
+    await call(
+        "a4",
+        caller="13900000003",
+        dialled="10001",
+        start=D + "09:30:00",
+        end=D + "09:30:20",
+        outcome="transferred:10000",
+        nodes=["ss-identify (lookup)", "ss-menu (menu)", "ss-agent (transfer)"],
+    )
+    await call(
+        "a5",
+        caller="13900000003",
+        dialled="10000",
+        start=D + "09:30:21",
+        end=D + "09:34:00",
+        outcome="agent",
+        nodes=["ct-welcome (play)", "ct-services (menu)", "ct-charges (queue)"],
+        steps=[
+            ("queue", "ct-charges skills=billing:1 priority=0"),
+            ("acd", "enter billing priority=0"),
+            ("acd", "overflow to general"),
+            ("acd", "talked 8002"),
+            ("node", "ct-survey (survey)"),
+            ("survey", "dissatisfied"),
+            ("node", "ct-goodbye (hangup)"),
+        ],
+    )
+    await call(
+        "a8",
+        caller="13900000004",
+        dialled="10001",
+        start=D + "09:45:00",
+        end=D + "09:46:00",
+        outcome="self-service",
+        nodes=["ss-identify (lookup)", "ss-menu (menu)", "ss-survey (survey)"],
+        steps=[("survey", "no-answer"), ("node", "ss-goodbye (hangup)")],
+    )
+    await call(
+        "a7",
+        caller="13900000002",
+        dialled="10086",
+        start=D + "09:50:00",
+        end=None,
+        outcome=None,
+        nodes=[*CM, "cm-main (menu)"],
+    )
+    await call(
+        "a6",
+        caller="",
+        dialled="10086",
+        start=D + "10:00:00",
+        end=D + "10:00:05",
+        outcome="error: RuntimeError",
+        hangup="unknown",
+    )
+    # the 17th
+    await call(
+        "b3",
+        caller="13900000005",
+        dialled="10086",
+        start="2025-06-17 11:00:00",
+        end="2025-06-17 11:05:00",
+        outcome="agent",
+        nodes=[*CM, "cm-main (menu)", "cm-seat-vip (queue)"],
+        steps=[
+            ("queue", "cm-seat-vip skills=vip:1 priority=10"),
+            ("acd", "enter vip priority=10"),
+            ("acd", "talked 8001"),
+            ("node", "cm-survey (survey)"),
+            ("survey", "satisfied"),
+        ],
+    )
