@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ivr_engine.reports.journal_data import calls_by_day, classify
 from ivr_engine.reports.params import Buckets, IntervalParams, resolve_period
-from ivr_engine.reports.report import Report, pct, secs
+from ivr_engine.reports.report import Report, calls, pct, secs
 from ivr_engine.settings import Settings
 
 __all__ = ["ALL_LINES", "BASELINE_PCT", "BASELINE_S", "COLUMNS", "build"]
@@ -107,7 +107,7 @@ async def build(engine: AsyncEngine, params: IntervalParams, settings: Settings)
         f"Baseline to beat: {BASELINE_PCT} % contained, {BASELINE_S} s average in the IVR.",
     ]
     if unfinished:
-        notes.append(f"{unfinished} calls still in progress (no end recorded) are left out.")
+        notes.append(f"Left out: {calls(unfinished)} still in progress (no end recorded).")
     return Report(
         name="ivr",
         title=f"IVR containment, {period.describe()}",

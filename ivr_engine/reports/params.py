@@ -231,5 +231,9 @@ class Buckets:
         return local.isoformat(timespec="minutes")
 
     def describe(self) -> str:
-        size = "day" if self.minutes is None else f"{self.minutes} minutes"
-        return f"intervals of {size}, {self.period.zone.key} time, each from its start"
+        if self.minutes is None:
+            return f"one row per day ({self.period.zone.key} time)"
+        return (
+            f"intervals of {self.minutes} minutes ({self.period.zone.key} time), each"
+            " labelled by its start"
+        )

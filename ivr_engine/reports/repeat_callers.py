@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ivr_engine.reports.journal_data import JournalCall, calls_by_day
 from ivr_engine.reports.params import Period, TopParams, resolve_period
-from ivr_engine.reports.report import Report, pct
+from ivr_engine.reports.report import Report, calls, pct
 from ivr_engine.settings import Settings
 
 __all__ = ["COLUMNS", "TRANSFER_GAP", "build", "is_continuation"]
@@ -63,12 +63,12 @@ async def build(engine: AsyncEngine, params: TopParams, settings: Settings) -> R
     lookback = Period(period.start - window, period.end, period.zone, period.now)
     last: dict[str, JournalCall] = {}
     callers: dict[str, _Caller] = {}
-    calls = anonymous = repeats = 0
+    total = anonymous = repeats = 0
     async with engine.connect() as conn:
         async for call in calls_by_day(conn, lookback, ("queue",)):
             in_period = call.started_at >= period.start
             if in_period:
-                calls += 1
+                total += 1
             if not call.caller:
                 anonymous += int(in_period)
                 continue
@@ -96,9 +96,9 @@ async def build(engine: AsyncEngine, params: TopParams, settings: Settings) -> R
     rows = [_row(c, period) for c in repeating[: params.top]]
     notes = [
         f"Period: {period.describe()}. Repeat window: {settings.reports.repeat_window_h:g} h.",
-        f"{calls} calls, {repeats} of them repeats ({_pct(repeats, calls - anonymous)} of the"
-        f" {calls - anonymous} calls with a number); {len(repeating)} of {len(callers)}"
-        " callers called again within the window.",
+        f"{calls(total)}, {repeats} of them repeats ({_pct(repeats, total - anonymous)} of"
+        f" the {calls(total - anonymous)} with a number); {len(repeating)} of"
+        f" {len(callers)} callers called again within the window.",
         "Repeats: calls that came within the window after another call from the same"
         " number (that earlier call may be before the period). A call that only continues"
         " a transfer from another hotline line is not a repeat.",
@@ -107,7 +107,7 @@ async def build(engine: AsyncEngine, params: TopParams, settings: Settings) -> R
         " agent: calls that reached a queue node.",
     ]
     if anonymous:
-        notes.append(f"{anonymous} calls without a calling number are left out.")
+        notes.append(f"Left out: {calls(anonymous)} without a calling number.")
     if len(repeating) > params.top:
         notes.append(f"The {params.top} callers with the most repeats are shown.")
     return Report(

@@ -9,12 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Pacer", "Report", "pct", "secs"]
+__all__ = ["Pacer", "Report", "calls", "pct", "secs"]
 
 
 def secs(value: float | None) -> float | None:
     """Seconds as shown: one decimal."""
     return None if value is None else round(value, 1)
+
+
+def calls(count: int) -> str:
+    """'1 call', '2 calls'."""
+    return f"{count} call" if count == 1 else f"{count} calls"
 
 
 def pct(part: float, whole: float) -> float | None:
@@ -73,8 +78,14 @@ class Report:
         lines = [self.title, ""]
         lines.append("  ".join(c.ljust(w) for c, w in zip(self.columns, widths, strict=True)))
         lines.append("  ".join("-" * w for w in widths))
-        for line in cells:
-            lines.append("  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)))
+        for row, line in zip(self.rows, cells, strict=True):
+            values = [row.get(c) for c in self.columns]
+            lines.append(
+                "  ".join(
+                    text.ljust(w) if isinstance(value, str) else text.rjust(w)
+                    for value, text, w in zip(values, line, widths, strict=True)
+                ).rstrip()
+            )
         if not cells:
             lines.append("(no rows)")
         if self.notes:

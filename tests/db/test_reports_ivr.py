@@ -75,7 +75,7 @@ async def test_containment_of_a_day_per_line(engine: AsyncEngine) -> None:
     assert line["avg_contained_s"] == 35.5
     agent_line = row_of(ivr.rows, line="10000")  # a5 only, which asked for an agent
     assert (agent_line["containment_pct"], agent_line["avg_contained_s"]) == (0.0, None)
-    assert "1 calls still in progress (no end recorded) are left out." in ivr.notes
+    assert "Left out: 1 call still in progress (no end recorded)." in ivr.notes
 
 
 async def test_containment_per_hour_and_a_day_without_calls(engine: AsyncEngine) -> None:
@@ -176,7 +176,7 @@ async def test_repeat_callers_within_a_day(engine: AsyncEngine) -> None:
         "8 calls, 3 of them repeats (42.9 % of the 7 calls with a number);"
         " 2 of 4 callers called again within the window." in repeats.notes
     )
-    assert "1 calls without a calling number are left out." in repeats.notes
+    assert "Left out: 1 call without a calling number." in repeats.notes
 
 
 async def test_a_shorter_repeat_window(engine: AsyncEngine) -> None:
