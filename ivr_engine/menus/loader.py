@@ -54,6 +54,7 @@ class MenuSet:
     entries: Mapping[str, str]  # dialled number -> node id
     file_defaults: Mapping[str, FileDefaults]  # file (as in locations) -> its defaults
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    sources: Mapping[str, bytes] = field(default_factory=dict)  # file name -> content read
 
     def defaults_for(self, node_id: str) -> FileDefaults:
         """The defaults (language, menu-wide keys, max_depth) of the file defining a node."""
@@ -213,4 +214,5 @@ def _menu_set(files: Sequence[LoadedFile], contents: Sequence[tuple[Path, bytes]
         locations=MappingProxyType(locations),
         entries=MappingProxyType(entries),
         file_defaults=MappingProxyType({f.name: f.menu.defaults for f in files}),
+        sources=MappingProxyType({path.name: content for path, content in contents}),
     )
