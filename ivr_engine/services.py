@@ -25,6 +25,15 @@ def database_urls(settings: Settings) -> list[str]:
     return urls
 
 
+def subscriber_data_url(settings: Settings) -> str | None:
+    """The database ``open_services`` reads subscriber data and the blacklist from: the
+    SQL backend's own, else the engine's; None when the data is in a CRM (``http``)."""
+    config = settings.backend
+    if config.kind == "http":
+        return None
+    return config.url or settings.database_url()
+
+
 async def upgrade_databases(settings: Settings) -> None:
     """Migrate every database of ``database_urls`` to the newest schema."""
     from ivr_engine.db_schema import upgrade

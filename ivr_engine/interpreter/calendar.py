@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +19,38 @@ def _week_minute(spec: str) -> int:
     day, _, hhmm = spec.partition(" ")
     hours, minutes = hhmm.split(":")
     return WEEKDAYS.index(day) * 1440 + int(hours) * 60 + int(minutes)
+
+
+class Holidays(Collection[date]):
+    """The holiday calendar's days as read from its file. ``reload`` reads the file again
+    and swaps the days whole (one assignment), so a call never sees half a change."""
+
+    def __init__(self, path: Path | None = None, days: Iterable[date] = ()) -> None:
+        self.path = path
+        self._days = frozenset(days)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Holidays:
+        return cls(path, load_holidays(path))
+
+    def reload(self) -> frozenset[date]:
+        """Read the file again (blocking: call it off the event loop); ValueError if bad."""
+        if self.path is not None:
+            self._days = load_holidays(self.path)
+        return self._days
+
+    @property
+    def days(self) -> frozenset[date]:
+        return self._days
+
+    def __contains__(self, day: object) -> bool:
+        return day in self._days
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._days)
+
+    def __len__(self) -> int:
+        return len(self._days)
 
 
 @dataclass(frozen=True)
@@ -42,7 +74,7 @@ class Calendar:
             zone,
             _week_minute(settings.weekend_from),
             _week_minute(settings.weekend_to),
-            load_holidays(holidays_file),
+            Holidays.from_file(holidays_file),
             clock,
         )
 
