@@ -31,7 +31,6 @@ from ivr_engine.database import make_engine
 from ivr_engine.http.api.build import build_api
 from ivr_engine.http.api.server import ApiServer
 from ivr_engine.http.health import health_routes
-from ivr_engine.http.menus import menu_routes
 from ivr_engine.http.metrics import metrics_routes
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.flow import MenuFlows
@@ -113,11 +112,17 @@ class Engine:
         api_db = make_engine(self.settings.database_url(), connect_timeout=5, command_timeout=10)
         self._resources.push_async_callback(api_db.dispose)
         supervision = Supervision(self.ami) if self.acd is not None else None
-        self.api = build_api(api_db, self.acd, supervision, settings=self.settings)
+        self.api = build_api(
+            api_db,
+            self.acd,
+            supervision,
+            settings=self.settings,
+            menus=self.menus,
+            calendar=services.calendar,
+        )
         app = web.Application(client_max_size=2 << 20)
         app.add_routes(health_routes(self.health))
         app.add_routes(self.api.routes())
-        app.add_routes(menu_routes(self.menus))
         app.add_routes(self.wallboard.routes(_wallboard_authorize))
         app.on_shutdown.append(self.wallboard.on_shutdown)
         app.add_routes(metrics_routes(self.metrics))

@@ -152,22 +152,43 @@ def simulate(
 
 
 @main.command()
+@click.option(
+    "--token",
+    envvar="IVR_ENGINE_TOKEN",
+    default=None,
+    help="An admin token of the operations API (default: $IVR_ENGINE_TOKEN).",
+)
 @click.pass_obj
-def reload(settings_path: str | None) -> None:
+def reload(settings_path: str | None, token: str | None) -> None:
     """Ask the running engine to load the menus again (new calls get a valid new version)."""
     import urllib.error
     import urllib.request
 
+    if not token:
+        raise click.ClickException(
+            "an admin token is needed: --token TOKEN or IVR_ENGINE_TOKEN"
+            " (ivr-engine token create NAME --role admin makes one)"
+        )
     http = _settings(settings_path).http
-    request = urllib.request.Request(f"http://{http.host}:{http.port}/menus/reload", method="POST")
+    request = urllib.request.Request(
+        f"http://{http.host}:{http.port}/api/v1/menus/reload",
+        method="POST",
+        headers={"Authorization": f"Bearer {token.strip()}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             body = json.load(response)
     except urllib.error.HTTPError as exc:
-        body = json.load(exc)
-        for problem in body.get("problems", []):
-            click.echo(problem, err=True)
-        raise click.ClickException(f"refused; version {body.get('version')} stays") from exc
+        try:
+            body = json.load(exc)
+        except ValueError:
+            body = {}
+        if exc.code == 409:
+            for problem in body.get("problems", []):
+                click.echo(problem, err=True)
+            raise click.ClickException(f"refused; version {body.get('version')} stays") from exc
+        detail = body.get("detail", exc.reason)
+        raise click.ClickException(f"the engine answered {exc.code}: {detail}") from exc
     except OSError as exc:
         raise click.ClickException(
             f"engine not reachable at {http.host}:{http.port}: {exc}"

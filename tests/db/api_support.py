@@ -19,6 +19,8 @@ from ivr_engine.access.tokens import TokenStore
 from ivr_engine.database import make_engine
 from ivr_engine.http.api.build import build_api
 from ivr_engine.http.api.server import ApiServer
+from ivr_engine.interpreter.calendar import Calendar
+from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.settings import Settings
 from tests.db.acd_support import CONFIG, Clock
 
@@ -69,14 +71,28 @@ class ApiHarness:
 
 @asynccontextmanager
 async def api_harness(
-    db_url: str, clock: Clock | None = None, settings: Settings | None = None
+    db_url: str,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+    *,
+    menus: MenuRegistry | None = None,
+    calendar: Calendar | None = None,
 ) -> AsyncIterator[ApiHarness]:
+    """``menus`` and ``calendar`` (their holidays read from a file) add the operations
+    endpoints of the menus and the holiday calendar."""
     clock = clock or Clock()
     await sync_config(db_url, CONFIG)
     acd = Acd(db_url, CONFIG, "east", clock=clock)
     engine = make_engine(db_url, connect_timeout=5, command_timeout=10)
     ami = RecordingAmi()
-    server = build_api(engine, acd, Supervision(ami), settings=settings or Settings())
+    server = build_api(
+        engine,
+        acd,
+        Supervision(ami),
+        settings=settings or Settings(),
+        menus=menus,
+        calendar=calendar,
+    )
     store = TokenStore(engine)
     tokens = {
         "admin": (await store.create("ops", Role.ADMIN))[1],

@@ -8,6 +8,9 @@ Each ``EngineProcess`` has a working directory of its own holding:
   every ``reload_interval`` seconds), so a test can edit menus without touching the project;
 * ``engine.log``: everything the engine logged, at DEBUG.
 
+Before the first start an admin token of the operations API is made in the engine's
+database (``admin_token``), for the admin requests of the tests (``reload_menus``).
+
 The HTTP port is picked free; the FastAGI port stays the one in the settings, because
 Asterisk's dialplan points there: only one engine can take calls at a time (a second
 instance can take the calls the dialplan sends to the global ``IVR_AGI_PORT_B``: give it
@@ -29,21 +32,34 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from ivr_engine.access.roles import Role
+from ivr_engine.access.tokens import TokenStore
+from ivr_engine.database import make_engine
 from ivr_engine.journal.query import recent_calls
 from ivr_engine.settings import PROJECT_ROOT, load_settings
 
 MENUS_SOURCE = PROJECT_ROOT / "config" / "menus"
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def _make_admin_token(url: str) -> str:
+    engine = make_engine(url, connect_timeout=5, command_timeout=10)
+    try:
+        return (await TokenStore(engine).create("test-harness", Role.ADMIN))[1]
+    finally:
+        await engine.dispose()
 
 
 class EngineProcess:
@@ -80,6 +96,7 @@ class EngineProcess:
         self.agi_port = int(port) if port else load_settings().agi.port
         self._proc: subprocess.Popen[bytes] | None = None
         self._data_loaded = False
+        self.admin_token: str | None = None
 
     @property
     def running(self) -> bool:
@@ -132,6 +149,10 @@ class EngineProcess:
             self.copy_menus()
         if not self._data_loaded:
             self.load_demo_data()
+        if self.admin_token is None:
+            self.admin_token = self._in_thread(
+                _make_admin_token(self.env["IVR_ENGINE_DATABASE__URL"])
+            )
         log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "ivr_engine", "run", "--log-level", "DEBUG"],
@@ -196,8 +217,13 @@ class EngineProcess:
         return str(health["menus"]["version"])
 
     def reload_menus(self) -> tuple[int, dict[str, Any]]:
-        """POST /menus/reload: (HTTP status, body {changed, version, problems})."""
-        request = urllib.request.Request(self._url("/menus/reload"), method="POST")
+        """POST /api/v1/menus/reload as admin: (HTTP status, body {changed, version,
+        problems})."""
+        request = urllib.request.Request(
+            self._url("/api/v1/menus/reload"),
+            method="POST",
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 body: dict[str, Any] = json.load(response)
@@ -218,9 +244,7 @@ class EngineProcess:
     def recent_calls(self, limit: int = 50) -> list[dict[str, Any]]:
         """The same records as :meth:`calls`, read in this process by the function the CLI
         uses (much faster than starting the CLI: for polling)."""
-        url = self.env["IVR_ENGINE_DATABASE__URL"]
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # callers may run a loop
-            records = pool.submit(asyncio.run, recent_calls(url, limit)).result(timeout=30)
+        records = self._in_thread(recent_calls(self.env["IVR_ENGINE_DATABASE__URL"], limit))
         # The CLI prints them as JSON: give them the same form.
         same: list[dict[str, Any]] = json.loads(json.dumps(records, ensure_ascii=False))
         return same
@@ -259,6 +283,12 @@ class EngineProcess:
         """The newest finished journal record of ``caller`` (waits for the writer);
         with ``since``, only a call started at or after that time counts."""
         return self.calls_from(caller, since=since, timeout=timeout)[-1]
+
+    @staticmethod
+    def _in_thread(work: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on a loop of its own in a worker thread (callers may run a loop)."""
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, work).result(timeout=30)
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -13,9 +13,12 @@ from ivr_engine.access.tokens import TokenStore
 from ivr_engine.http.api.agents import agent_endpoints
 from ivr_engine.http.api.audit import audit_endpoints
 from ivr_engine.http.api.guard import Guard
+from ivr_engine.http.api.operations import operations_endpoints
 from ivr_engine.http.api.reports import report_endpoints
 from ivr_engine.http.api.server import ApiServer
 from ivr_engine.http.api.supervisor import supervisor_endpoints
+from ivr_engine.interpreter.calendar import Calendar
+from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.settings import Settings
 
 INFO = {
@@ -36,8 +39,11 @@ def build_api(
     supervision: Supervision | None,
     *,
     settings: Settings,
+    menus: MenuRegistry | None = None,
+    calendar: Calendar | None = None,
 ) -> ApiServer:
-    """The API on the engine's database; ACD endpoints only when the ACD runs."""
+    """The API on the engine's database; ACD endpoints only when the ACD runs; menus and
+    holidays endpoints when given the engine's menu registry and calendar."""
     tokens = TokenStore(engine)
     audit = AuditLog(engine)
     server = ApiServer(Guard(tokens), audit, INFO)
@@ -45,5 +51,6 @@ def build_api(
         server.add(agent_endpoints(acd))
         server.add(supervisor_endpoints(acd, supervision))
     server.add(report_endpoints(engine, settings))
+    server.add(operations_endpoints(engine, settings, menus, calendar))
     server.add(audit_endpoints(audit))
     return server

@@ -36,6 +36,7 @@ class Endpoint:
     roles: frozenset[Role]
     own_agent: bool = False  # an agent may call it only with its own {agent_id}
     body: type[BaseModel] | None = None
+    optional_body: bool = False  # a request without any body is validated as {}
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200

@@ -101,7 +101,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     }
     if endpoint.body is not None:
         operation["requestBody"] = {
-            "required": True,
+            "required": not endpoint.optional_body,
             "content": {
                 "application/json": {"schema": {"$ref": _REF.format(model=endpoint.body.__name__)}}
             },

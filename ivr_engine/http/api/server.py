@@ -40,7 +40,9 @@ async def _body(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
         raise ApiError(400, f"the body is larger than {MAX_BODY} bytes")
-    if request.content_type != "application/json":
+    if not raw and endpoint.optional_body:
+        raw = b"{}"
+    elif request.content_type != "application/json":
         raise ApiError(415, "send the body as application/json")
     try:
         data = json.loads(raw or b"null")
@@ -60,6 +62,15 @@ def _query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
         return endpoint.query.model_validate(values)
     except ValidationError as exc:
         raise ApiError(422, "the query is not valid", _problems(exc)) from exc
+
+
+def _with_query(detail: dict[str, Any] | None, query: BaseModel) -> dict[str, Any]:
+    """A state change's audited fields: its query's given ones, then its body's."""
+    fields = query.model_dump(mode="json", exclude_none=True)
+    for key, value in (detail or {}).items():
+        if value is not None or key not in fields:
+            fields[key] = value
+    return fields
 
 
 def _respond(endpoint: Endpoint, result: BaseModel | web.StreamResponse) -> web.StreamResponse:
@@ -102,6 +113,8 @@ class ApiServer:
                 body = await _body(endpoint, request)
                 detail = body.model_dump(mode="json") if body is not None else None
                 query = _query(endpoint, request)
+                if endpoint.changes_state and query is not None:
+                    detail = _with_query(detail, query)
                 result = await endpoint.handler(ApiRequest(request, principal, body, query))
                 response = _respond(endpoint, result)
             except ApiError as exc:
