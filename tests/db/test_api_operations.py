@@ -5,6 +5,7 @@ change is in the audit log, refused ones too."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import insert
 
+from ivr_engine.cli import main
 from ivr_engine.data.sql import SqlBackend
 from ivr_engine.data.tables import BlacklistRow
 from ivr_engine.database import make_engine
@@ -353,6 +356,35 @@ async def test_reload_answers_as_before_with_an_admin_token(ops: Ops) -> None:
     status, body = await ops.api.call("POST", "/menus/reload", "admin")
     assert status == 200 and body["changed"] and body["version"] != live, body
     assert [e["status"] for e in await ops.audit("POST /api/v1/menus/reload")] == [200, 409, 200]
+
+
+async def test_ivr_engine_reload_takes_an_admin_token(ops: Ops) -> None:
+    server = ops.api.client.server
+    env = {
+        "IVR_ENGINE_HTTP__HOST": "127.0.0.1",
+        "IVR_ENGINE_HTTP__PORT": str(server.port),
+        "IVR_ENGINE_TOKEN": None,
+    }
+
+    async def reload(*args: str, token: str | None = None) -> tuple[int, str]:
+        chosen = {**env, "IVR_ENGINE_TOKEN": token} if token else env
+        result = await asyncio.to_thread(
+            CliRunner().invoke, main, ["reload", *args], env=chosen, catch_exceptions=False
+        )
+        return result.exit_code, result.output
+
+    live = ops.menus.current.version
+    code, output = await reload()
+    assert code == 1 and "an admin token is needed" in output, output
+    code, output = await reload("--token", ops.api.tokens["supervisor"])
+    assert code == 1 and "answered 403" in output, output
+    code, output = await reload(token=ops.api.tokens["admin"])
+    assert (code, output) == (0, f"menus version {live} unchanged\n")
+    path = ops.menu_dir / "10086.yaml"
+    path.write_text(path.read_text().replace('"8": cm-group', '"8": cm-grup'))
+    code, output = await reload("--token", ops.api.tokens["admin"])
+    assert code == 1 and f"refused; version {live} stays" in output, output
+    assert "10086.yaml" in output and "unknown node 'cm-grup'" in output
 
 
 async def test_activation_needs_a_menu_directory(tmp_path: Path, db_url: str) -> None:
