@@ -18,6 +18,7 @@
   };
 
   let receivedAt = 0; // performance.now() when the last snapshot came
+  let timeZone; // the hotline's, from the snapshots; the browser's until the first one
   let retryMs = RETRY_MIN_MS;
   let refused = false;
 
@@ -31,8 +32,14 @@
     }
   }
 
+  // A figure, or a dash when there is none (its unit, if any, is hidden then).
   function show(testid, value) {
-    setText(byId(testid), value === null || value === undefined ? "\u2014" : String(value));
+    const element = byId(testid);
+    const none = value === null || value === undefined;
+    setText(element, none ? "\u2014" : String(value));
+    if (element) {
+      element.classList.toggle("none", none);
+    }
   }
 
   function duration(seconds) {
@@ -71,8 +78,15 @@
         setText(element, duration(Number(element.dataset.base) + elapsed));
       }
     });
-    const now = new Date();
-    setText(byId("clock"), now.toLocaleTimeString("en-GB", { hour12: false }));
+    const clock = { hour12: false };
+    if (timeZone) {
+      clock.timeZone = timeZone;
+    }
+    try {
+      setText(byId("clock"), new Date().toLocaleTimeString("en-GB", clock));
+    } catch (_error) { // a zone this browser does not know: its own time
+      setText(byId("clock"), new Date().toLocaleTimeString("en-GB", { hour12: false }));
+    }
     if (receivedAt) {
       const age = performance.now() - receivedAt;
       document.body.classList.toggle("stale", age > STALE_AFTER_MS);
@@ -213,6 +227,7 @@
   function render(snapshot) {
     const t = snapshot.totals;
     const a = t.agents;
+    timeZone = snapshot.timezone;
     show("day", snapshot.day);
     show("timezone", snapshot.timezone);
     show("sl-definition", snapshot.service_level.definition);
