@@ -3,7 +3,7 @@
 The session engine runs on its own copy of config/menus and checks it for edits every
 0.5 s. A valid edit goes live for new calls while a call in progress finishes on the
 version it started with; an invalid edit is refused (file:line: reason, in /health and as
-409 from POST /menus/reload) and new calls keep the last good version. Group customers'
+409 from POST /api/v1/menus/reload) and new calls keep the last good version. Group customers'
 calls go through the ACD: agent 8017 serves the group-customers queue, agent 8001 the vip
 queue (neither serves the other's).
 """
