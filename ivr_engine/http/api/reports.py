@@ -8,6 +8,7 @@ for a spreadsheet; PNG is the report's chart, where it has one (404 otherwise).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from aiohttp import web
@@ -60,7 +61,7 @@ def _endpoint(name: str, spec: ReportSpec, engine: AsyncEngine, settings: Settin
                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
             )
         if fmt == "png":
-            image = report.to_png()
+            image = await asyncio.to_thread(report.to_png)  # drawing takes a while
             if image is None:
                 raise ApiError(404, f"the {name} report has no chart")
             return web.Response(body=image, content_type="image/png")
