@@ -142,6 +142,25 @@ async def test_only_admins_may_and_every_refusal_is_audited(ops: Ops) -> None:
         ], action
 
 
+async def test_the_openapi_document_has_the_operations_endpoints(ops: Ops) -> None:
+    from openapi_spec_validator import validate
+
+    response = await ops.api.client.get("/api/v1/openapi.json")
+    document = await response.json()
+    validate(document)
+    paths = document["paths"]
+    for method, path, _body in OPERATIONS:
+        path = path.replace("13400134999", "{number}").replace("2027-01-01", "{date}")
+        path = path.replace("0123456789ab", "{version}")
+        operation = paths["/api/v1" + path][method.lower()]
+        assert "Roles: admin." in operation["description"], path
+    removal = paths["/api/v1/blacklist/{number}"]["delete"]
+    assert removal["requestBody"]["required"] is False  # the reason may come as ?reason=
+    assert {p["name"] for p in removal["parameters"]} == {"number", "reason"}
+    holiday = document["components"]["schemas"]["HolidayBody"]["properties"]
+    assert {"date", "from", "to", "name"} <= set(holiday)
+
+
 # -- Menus ----------------------------------------------------------------------------------
 
 
