@@ -111,7 +111,7 @@ async def test_supervisor_sees_queues_agents_and_calls(api: ApiHarness) -> None:
 
 async def test_force_logout_and_force_pause(api: ApiHarness) -> None:
     await api.call("POST", "/agents/8002/login", "8002")
-    status, body = await api.call("POST", "/agents/8002/force-pause", "supervisor", {})
+    status, body = await api.call("POST", "/agents/8002/force-pause", "supervisor")  # no body
     assert (status, body["state"], body["pause_reason"]) == (200, "paused", "supervisor")
     assert (await api.call("POST", "/agents/8002/force-logout", "supervisor"))[0] == 200
     assert await state(api.acd, "8002") is AgentState.LOGGED_OUT

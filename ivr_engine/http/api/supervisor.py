@@ -206,10 +206,12 @@ def supervisor_endpoints(acd: Acd, supervision: Supervision) -> list[Endpoint]:
             "supervisor",
             STAFF,
             body=ForcePauseBody,
+            optional_body=True,
             response=AgentView,
             errors=(404, 409),
-            description="During a call, the pause starts when the call ends; the agent"
-            " cannot cancel it.",
+            description="The body is optional (reason: supervisor). During a call, the pause"
+            " starts when the call ends, and the agent's own requests cannot replace it"
+            " meanwhile.",
         ),
         *(spy(mode) for mode in SpyMode),
         Endpoint(
