@@ -152,7 +152,6 @@ class Snapshot:
     agents: tuple[AgentLine, ...]
     ivr: IvrFigures
     acd_enabled: bool = True
-    notes: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -282,12 +281,9 @@ async def _agent_lines(
 ) -> list[AgentLine]:
     rows = {call.id: call for call in calls}
     working = [r for r in records if r.status.state.logged_in]
-    missing = [
-        r.status.current_call
-        for r in working
-        if r.status.current_call and r.status.current_call not in rows
-    ]
-    logged = await _call_queues(conn, [c for c in missing if c])
+    # In wrap-up the call's row is gone; the queue log still knows its queue.
+    gone = [r.status.current_call for r in working if r.status.current_call not in rows]
+    logged = await _call_queues(conn, [call for call in gone if call])
     lines: list[AgentLine] = []
     for record in working:
         status = record.status
