@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import signal
 import socket
@@ -29,6 +28,7 @@ from ivr_engine.ami import AmiLink, LinkState
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.database import make_engine
 from ivr_engine.http.api.build import build_api
+from ivr_engine.http.api.endpoint import STAFF
 from ivr_engine.http.api.server import ApiServer
 from ivr_engine.http.health import health_routes
 from ivr_engine.http.metrics import metrics_routes
@@ -123,7 +123,7 @@ class Engine:
         app = web.Application(client_max_size=2 << 20)
         app.add_routes(health_routes(self.health))
         app.add_routes(self.api.routes())
-        app.add_routes(self.wallboard.routes(_wallboard_authorize))
+        app.add_routes(self.wallboard.routes(self.api.guard.authorizer(STAFF)))
         app.on_shutdown.append(self.wallboard.on_shutdown)
         app.add_routes(metrics_routes(self.metrics))
         self._http = web.AppRunner(app, access_log=None)
@@ -232,18 +232,6 @@ class Engine:
             log.info("shutting down: live calls get %.0fs", self.settings.agi.shutdown_grace)
         finally:
             await self.stop()
-
-
-async def _wallboard_authorize(request: web.Request) -> None:
-    """Who may watch the wallboard's figures (its WebSocket and JSON): until the operations
-    API's tokens decide it, only a browser on the engine's own host (the HTTP side listens
-    on 127.0.0.1 by default)."""
-    try:
-        local = ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        local = False
-    if not local:
-        raise web.HTTPForbidden(text="the wallboard is open to the engine's own host only")
 
 
 def _check_menu_queues(menus: MenuRegistry, config: AcdConfig) -> None:

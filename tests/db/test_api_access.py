@@ -176,3 +176,36 @@ async def test_the_openapi_document_describes_every_route(api: ApiHarness) -> No
     pause = document["paths"]["/api/v1/agents/{agent_id}/pause"]["post"]
     assert {"401", "403", "404", "409", "422"} <= set(pause["responses"])
     assert "An agent acts on itself only." in pause["description"]
+
+
+async def test_routes_outside_the_table_take_the_token_from_the_header_or_the_query(
+    api: ApiHarness,
+) -> None:
+    """The wallboard's WebSocket cannot send headers: ``?token=`` works there; refusals are
+    aiohttp's HTTP errors with the API's JSON body."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from ivr_engine.http.api.endpoint import STAFF
+
+    check = api.server.guard.authorizer(STAFF)
+
+    async def page(request: web.Request) -> web.Response:
+        principal = await check(request)
+        return web.json_response({"name": principal.name})
+
+    app = web.Application()
+    app.router.add_get("/watch", page)
+    async with TestClient(TestServer(app)) as client:
+        ok = await client.get("/watch", params={"token": api.tokens["supervisor"]})
+        assert (ok.status, await ok.json()) == (200, {"name": "wang"})
+        ok = await client.get("/watch", headers=api.auth("admin"))
+        assert ok.status == 200
+        refused = await client.get("/watch", params={"token": api.tokens["8001"]})
+        assert refused.status == 403
+        assert (await refused.json())["error"] == "forbidden"
+        missing = await client.get("/watch")
+        assert missing.status == 401
+        assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+        bad = await client.get("/watch", params={"token": "ivr_nope.nope"})
+        assert bad.status == 401

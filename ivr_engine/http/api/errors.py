@@ -37,10 +37,28 @@ class ApiError(Exception):
         self.detail = detail
         self.problems = problems
 
+    def http_error(self) -> web.HTTPException:
+        """The same answer as aiohttp's exception, for handlers outside the route table."""
+        kinds: dict[int, type[web.HTTPException]] = {
+            401: web.HTTPUnauthorized,
+            403: web.HTTPForbidden,
+        }
+        kind = kinds.get(self.status, web.HTTPServiceUnavailable)
+        return kind(
+            text=self.response().text,
+            content_type="application/json",
+            headers=_auth_header(self.status),
+        )
+
     def response(self) -> web.Response:
         body = ErrorBody(error=CODES.get(self.status, "error"), detail=self.detail)
         body.problems = self.problems
-        headers = {"WWW-Authenticate": 'Bearer realm="ivr-engine"'} if self.status == 401 else None
         return web.json_response(
-            body.model_dump(exclude_none=True), status=self.status, headers=headers
+            body.model_dump(exclude_none=True),
+            status=self.status,
+            headers=_auth_header(self.status),
         )
+
+
+def _auth_header(status: int) -> dict[str, str] | None:
+    return {"WWW-Authenticate": 'Bearer realm="ivr-engine"'} if status == 401 else None

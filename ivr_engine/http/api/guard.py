@@ -50,12 +50,16 @@ class Guard:
             raise ApiError(403, "an agent acts on itself only")
 
     def authorizer(self, roles: frozenset[Role]) -> Callable[[web.Request], Awaitable[Principal]]:
-        """For routes outside the table (the wallboard): token in the header or ``?token=``."""
+        """For routes outside the table (the wallboard): token in the header or ``?token=``;
+        a refusal is raised as aiohttp's HTTP error with the API's JSON error body."""
 
         async def check(request: web.Request) -> Principal:
-            principal = await self.authenticate(request, allow_query=True)
-            if principal.role not in roles:
-                raise ApiError(403, f"role {principal.role.value} may not do this")
+            try:
+                principal = await self.authenticate(request, allow_query=True)
+                if principal.role not in roles:
+                    raise ApiError(403, f"role {principal.role.value} may not do this")
+            except ApiError as exc:
+                raise exc.http_error() from exc
             return principal
 
         return check
