@@ -21,6 +21,7 @@ _HEADER_LINE = re.compile(r"(agi_[A-Za-z0-9_]+): ?(.*)")
 _REPLY_LINE = re.compile(r"(\d{3})(?:[ -](.*))?")
 _RESULT = re.compile(r"result=(\S*)(?: \((.*)\))?((?: [A-Za-z0-9_]+=\S*)*)")
 _RESULT_PREFIX = re.compile(r"result=(\S*) ?(.*)")
+_OK_REPLY = re.compile(r"200 result=(\S*)(?: \((.*)\))?((?: [A-Za-z0-9_]+=\S*)*)")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class AgiReply:
     raw: str
 
 
-async def _read_raw(reader: asyncio.StreamReader) -> bytes:
+async def read_raw(reader: asyncio.StreamReader) -> bytes:
     """One line with its ending; EOF propagates as IncompleteReadError."""
     try:
         return await reader.readuntil(b"\n")
@@ -42,7 +43,7 @@ async def _read_raw(reader: asyncio.StreamReader) -> bytes:
         raise AgiProtocolError("oversized", "line longer than the stream limit") from exc
 
 
-def _decode(raw: bytes) -> str:
+def decode_line(raw: bytes) -> str:
     try:
         return raw.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -50,7 +51,47 @@ def _decode(raw: bytes) -> str:
 
 
 async def _read_line(reader: asyncio.StreamReader) -> str:
-    return _decode(await _read_raw(reader))
+    return decode_line(await read_raw(reader))
+
+
+def header_line(line: str) -> tuple[str, str]:
+    """One ``agi_x: value`` line of the header block (its line ending removed)."""
+    match = _HEADER_LINE.fullmatch(line)
+    if match is None:
+        raise AgiProtocolError("garbage", f"not an AGI header: {line[:60]!r}")
+    return match[1], match[2]
+
+
+def parse_header_block(block: bytes) -> dict[str, str]:
+    """The header block up to (not including) its blank line, already read whole."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AgiProtocolError("garbage", "header block is not UTF-8") from exc
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        raise AgiProtocolError("garbage", "empty header block")
+    headers: dict[str, str] = {}
+    for line in lines:
+        key, value = header_line(line.removesuffix("\r"))
+        headers[key] = value
+    return headers
+
+
+def header_block_end(data: bytes | bytearray) -> tuple[int, int] | None:
+    """Where the header block in ``data`` ends: (length of the block without its blank line,
+    length with it), or None while the blank line has not come."""
+    if data.startswith((b"\n", b"\r\n")):
+        return 0, data.index(b"\n") + 1
+    lf = data.find(b"\n\n")
+    crlf = data.find(b"\n\r\n")
+    if lf < 0 and crlf < 0:
+        return None
+    if crlf < 0 or 0 <= lf < crlf:
+        return lf + 1, lf + 2
+    return crlf + 1, crlf + 3
 
 
 async def read_headers(
@@ -62,19 +103,17 @@ async def read_headers(
     try:
         async with asyncio.timeout(timeout):
             while True:
-                raw = await _read_raw(reader)
+                raw = await read_raw(reader)
                 size += len(raw)
                 if size > max_bytes:
                     raise AgiProtocolError("oversized", f"header block over {max_bytes} bytes")
-                line = _decode(raw)
+                line = decode_line(raw)
                 if not line:
                     if not headers:
                         raise AgiProtocolError("garbage", "empty header block")
                     return headers
-                match = _HEADER_LINE.fullmatch(line)
-                if match is None:
-                    raise AgiProtocolError("garbage", f"not an AGI header: {line[:60]!r}")
-                headers[match[1]] = match[2]
+                key, value = header_line(line)
+                headers[key] = value
     except TimeoutError as exc:
         raise AgiTimeout(f"header block not complete within {timeout:g} s") from exc
     except (asyncio.IncompleteReadError, ConnectionError) as exc:
@@ -83,6 +122,11 @@ async def read_headers(
 
 def parse_reply(line: str) -> AgiReply:
     """Parse one single-line reply such as ``200 result=53 endpos=1234``."""
+    ok = _OK_REPLY.fullmatch(line)
+    if ok is not None:  # the usual ``200 result=...`` in one match
+        tail = ok[3]
+        extras = dict(item.split("=", 1) for item in tail.split()) if tail else {}
+        return AgiReply(200, ok[1], ok[2] or "", extras, line)
     match = _REPLY_LINE.fullmatch(line)
     if match is None:
         raise AgiProtocolError("garbage", f"not an AGI reply: {line[:60]!r}")
@@ -112,31 +156,47 @@ async def _read_usage(reader: asyncio.StreamReader, first: str) -> AgiReply:
     return AgiReply(520, "", f"{message}\n{usage}" if usage else message, {}, "\n".join(lines))
 
 
-async def read_reply(reader: asyncio.StreamReader, timeout: float) -> tuple[AgiReply, bool]:
-    """Read the reply to one command; return it and whether a ``HANGUP`` line came first.
+async def next_reply(reader: asyncio.StreamReader) -> tuple[AgiReply, bool]:
+    """Read the reply to one command, with no deadline of its own (the caller keeps one);
+    return it and whether a ``HANGUP`` line came first.
 
     ``100 Trying...`` lines are skipped, a ``520-`` usage block is consumed whole, and a bare
     ``HANGUP`` line is recorded and reading goes on, so replies never drift out of step.
     EOF raises CallerHangup: Asterisk closes the socket when the channel's AGI has ended,
     which after a hang-up is the normal way for a call to finish.
     """
+    try:
+        line = await _read_line(reader)
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise CallerHangup("Asterisk closed the AGI connection") from exc
+    return await finish_reply(reader, line)
+
+
+async def finish_reply(reader: asyncio.StreamReader, line: str) -> tuple[AgiReply, bool]:
+    """:func:`next_reply` once its first line is read."""
     hangup = False
     try:
-        async with asyncio.timeout(timeout):
-            while True:
-                line = await _read_line(reader)
-                if line == HANGUP_LINE:
-                    hangup = True
-                    continue
-                if line.startswith("520-"):
-                    return await _read_usage(reader, line), hangup
+        while True:
+            if line == HANGUP_LINE:
+                hangup = True
+            elif line.startswith("520-"):
+                return await _read_usage(reader, line), hangup
+            else:
                 reply = parse_reply(line)
                 if reply.code != 100:
                     return reply, hangup
-    except TimeoutError as exc:
-        raise AgiTimeout(f"no reply within {timeout:g} s") from exc
+            line = await _read_line(reader)
     except (asyncio.IncompleteReadError, ConnectionError) as exc:
         raise CallerHangup("Asterisk closed the AGI connection") from exc
+
+
+async def read_reply(reader: asyncio.StreamReader, timeout: float) -> tuple[AgiReply, bool]:
+    """:func:`next_reply` within ``timeout`` seconds (AgiTimeout after that)."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await next_reply(reader)
+    except TimeoutError as exc:
+        raise AgiTimeout(f"no reply within {timeout:g} s") from exc
 
 
 def quote(value: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
-from ivr_engine.agi.errors import AgiError, AgiProtocolError, AgiTimeout, CallerHangup
-from ivr_engine.agi.protocol import read_headers
+from ivr_engine.agi.connection import AgiConnection
+from ivr_engine.agi.errors import AgiError, CallerHangup
 from ivr_engine.agi.session import AgiSession
 from ivr_engine.agi.stats import AgiStats
 from ivr_engine.metrics.hooks import NO_METRICS, Metrics
@@ -64,6 +63,7 @@ class FastAgiServer:
         self._on_session_closed = on_session_closed
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._opening: set[AgiConnection] = set()  # connections still reading their headers
         self.stats = AgiStats()
 
     @property
@@ -76,11 +76,9 @@ class FastAgiServer:
     async def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("the FastAGI server is already started")
-        self._server = await asyncio.start_server(
-            self._accept,
-            self._settings.host,
-            self._settings.port,
-            limit=max(STREAM_LIMIT, self._settings.max_header_bytes),
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._connection, self._settings.host, self._settings.port
         )
         log.info("FastAGI server listening on %s:%d", self._settings.host, self.port)
 
@@ -105,53 +103,59 @@ class FastAgiServer:
             _, stuck = await asyncio.wait(pending, timeout=STOP_TIMEOUT)
             if stuck:
                 log.error("%d AGI session(s) ignored cancellation", len(stuck))
+        for connection in list(self._opening):
+            connection.close()
         try:
             await asyncio.wait_for(server.wait_closed(), CLOSE_TIMEOUT)
         except TimeoutError:
             log.warning("the FastAGI listener did not close in time")
         log.info("FastAGI server stopped")
 
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.get_running_loop().create_task(self._serve(reader, writer))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _connection(self) -> AgiConnection:
+        """The protocol of one accepted connection (called by the listener)."""
         self.stats.connections_accepted += 1
-        try:
-            session = await self._open(reader, writer)
-            if session is not None:
-                await self._run(session)
-        except Exception:  # a bug here must not kill the server or leak out of the task
-            log.exception("FastAGI connection failed")
-        finally:
-            await _close(writer)
-
-    async def _open(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> AgiSession | None:
-        """Read the header block; refuse (count, warn, return None) a bad connection."""
-        peer = writer.get_extra_info("peername")
         settings = self._settings
-        try:
-            headers = await read_headers(reader, settings.header_timeout, settings.max_header_bytes)
-        except AgiTimeout as exc:
-            self.stats.count_bad("header_timeout")
-            self._metrics.error("agi_protocol")
-            log.warning("FastAGI connection from %s refused: %s", peer, exc)
-            return None
-        except AgiProtocolError as exc:
-            self.stats.count_bad(exc.kind)
-            self._metrics.error("agi_protocol")
-            log.warning("FastAGI connection from %s refused: %s", peer, exc)
-            return None
-        return AgiSession(
+        connection = AgiConnection(
+            limit=max(STREAM_LIMIT, settings.max_header_bytes),
+            header_timeout=settings.header_timeout,
+            max_header_bytes=settings.max_header_bytes,
+            on_session=self._open,
+            on_refused=self._refused,
+            on_settled=self._opening.discard,
+        )
+        self._opening.add(connection)
+        return connection
+
+    def _refused(self, kind: str, message: str, peer: object) -> None:
+        """A connection whose header block was bad, late or cut: count it and warn."""
+        self.stats.count_bad(kind)
+        self._metrics.error("agi_protocol")
+        reason = message if kind == "header_timeout" else f"{kind}: {message}"
+        log.warning("FastAGI connection from %s refused: %s", peer, reason)
+
+    def _open(
+        self, headers: dict[str, str], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """The header block is in: start the session's task."""
+        session = AgiSession(
             headers,
             reader,
             writer,
-            command_timeout=settings.command_timeout,
+            command_timeout=self._settings.command_timeout,
             metrics=self._metrics,
         )
+        task = asyncio.get_running_loop().create_task(self._serve(session, writer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, session: AgiSession, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._run(session)
+        except Exception:  # a bug here must not kill the server or leak out of the task
+            log.exception("FastAGI connection failed")
+        finally:
+            session.release()
+            writer.close()  # the transport sends what is left, then closes
 
     async def _run(self, session: AgiSession) -> None:
         self.stats.sessions_started += 1
@@ -222,9 +226,3 @@ async def _set_result(session: AgiSession, value: str) -> None:
         await session.set_variable(RESULT_VARIABLE, value, timeout=FINAL_COMMAND_TIMEOUT)
     except AgiError as exc:
         log.info("could not set %s=%s: %s", RESULT_VARIABLE, value, exc)
-
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(TimeoutError, OSError):  # the peer is gone either way
-        await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT)

@@ -18,9 +18,12 @@ from ivr_engine.agi.errors import (
 from ivr_engine.agi.protocol import (
     DTMF_DIGITS,
     AgiReply,
+    decode_line,
     dtmf_from_result,
+    finish_reply,
+    parse_reply,
     quote,
-    read_reply,
+    read_raw,
     result_int,
 )
 from ivr_engine.metrics.hooks import NO_METRICS, Metrics
@@ -42,6 +45,7 @@ class CommandTrace:
 
 
 Observer = Callable[[CommandTrace], None]
+_EARLY = 0.001  # a deadline timer firing this close to its deadline counts as on time
 
 
 class AgiSession:
@@ -71,6 +75,11 @@ class AgiSession:
         self._lock = asyncio.Lock()
         self._hung_up = False
         self._broken: str | None = None
+        # The deadline of the command in flight, watched by one timer per session that is
+        # moved only when a command needs an earlier one (most commands arm nothing).
+        self._deadline: float | None = None
+        self._limit = command_timeout
+        self._timer: asyncio.TimerHandle | None = None
 
     # -- call data -------------------------------------------------------------------------
 
@@ -180,8 +189,11 @@ class AgiSession:
         if self._broken is not None:
             return None
         try:
-            async with self._lock:
+            await self._lock.acquire()
+            try:
                 reply = await self._exchange(f"GET VARIABLE {quote(name)}", timeout)
+            finally:
+                self._lock.release()
         except (CallerHangup, AgiError, OSError):
             return None
         return _variable(reply) if reply.code == 200 else None
@@ -220,14 +232,18 @@ class AgiSession:
 
     async def command(self, command: str, *, timeout: float | None = None) -> AgiReply:
         """Send one raw command line; return its ``200`` reply, raise on any other code."""
-        async with self._lock:
+        await self._lock.acquire()
+        try:
             return await self._command(command, timeout)
+        finally:
+            self._lock.release()
 
     # -- internals -------------------------------------------------------------------------
 
     async def _media(self, command: str, timeout: float | None) -> AgiReply:
         """Run a command whose ``-1`` result means "hang-up or failure", and tell which."""
-        async with self._lock:
+        await self._lock.acquire()
+        try:
             reply = await self._command(command, timeout)
             if reply.data == "hangup":
                 self._hung_up = True
@@ -239,6 +255,8 @@ class AgiSession:
             if self._hung_up:
                 raise CallerHangup(f"caller hung up during {command.split(' ')[0]}")
             raise AgiCommandError(200, f"{command} failed on a live channel: {reply.raw}")
+        finally:
+            self._lock.release()
 
     async def _command(self, command: str, timeout: float | None) -> AgiReply:
         if self._hung_up:
@@ -266,14 +284,24 @@ class AgiSession:
         """Write one command and read its reply, all within one deadline."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        self._expect(loop, deadline, timeout)
+        writer, reader = self._writer, self._reader
         try:
-            async with asyncio.timeout_at(deadline):
-                self._writer.write(command.encode("utf-8") + b"\n")
-                await self._writer.drain()
-            reply, hangup = await read_reply(self._reader, max(deadline - loop.time(), 0.0))
-        except TimeoutError as exc:  # only the write can raise it: read_reply wraps its own
-            self._broken = "a timeout"
-            raise AgiTimeout(f"could not send the command within {timeout:g} s") from exc
+            writer.write(command.encode("utf-8") + b"\n")
+            if writer.transport.get_write_buffer_size():  # the socket took not all of it
+                await self._drain(deadline, timeout)
+            try:
+                line = decode_line(await read_raw(reader))
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                raise CallerHangup("Asterisk closed the AGI connection") from exc
+            # The usual reply is one line: parse it here; anything else reads on.
+            hangup = False
+            if line.startswith("200 "):
+                reply = parse_reply(line)
+            else:
+                reply, hangup = await finish_reply(reader, line)
+            if reader.exception() is not None:  # the deadline passed as it came
+                raise AgiTimeout(f"no reply within {timeout:g} s")
         except (AgiTimeout, AgiProtocolError, asyncio.CancelledError) as exc:
             self._broken = f"{type(exc).__name__} during {command.split(' ')[0]}"
             raise
@@ -283,9 +311,47 @@ class AgiSession:
         except ConnectionError as exc:
             self._hung_up = True
             raise CallerHangup("the AGI connection was lost") from exc
+        finally:
+            self._deadline = None
         if hangup:
             self._hung_up = True
         return reply
+
+    async def _drain(self, deadline: float, timeout: float) -> None:
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._writer.drain()
+        except TimeoutError as exc:
+            raise AgiTimeout(f"could not send the command within {timeout:g} s") from exc
+
+    def _expect(self, loop: asyncio.AbstractEventLoop, deadline: float, timeout: float) -> None:
+        """Watch ``deadline`` for the command now sent; the reply must come before it."""
+        self._deadline = deadline
+        self._limit = timeout
+        timer = self._timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(deadline, self._check_deadline)
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None:
+            return  # no command in flight: the next one arms the timer again
+        loop = asyncio.get_running_loop()
+        if deadline - loop.time() > _EARLY:
+            self._timer = loop.call_at(deadline, self._check_deadline)
+            return
+        # The reply is overdue: the waiting read raises it, and the session is broken.
+        self._reader.set_exception(AgiTimeout(f"no reply within {self._limit:g} s"))
+
+    def release(self) -> None:
+        """Stop watching deadlines (the connection is closed; nothing more is sent)."""
+        self._deadline = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _digit(self, reply: AgiReply) -> str | None:
         """The key a media command's reply reports; a result that is no key is counted."""
