@@ -93,6 +93,7 @@ class EngineMetrics:
             buckets=COMMAND_BUCKETS,
             registry=self.registry,
         )
+        self._command_series: dict[str, Histogram] = {}  # by verb: labels() takes a lock
         self.pass_seconds = Histogram(
             "ivr_acd_pass_seconds",
             "ACD reservation passes that had waiting calls and free agents: the one "
@@ -123,7 +124,11 @@ class EngineMetrics:
         failure = trace.error_type
         if failure is not None and issubclass(failure, asyncio.CancelledError):
             return  # no round trip: the call was being torn down
-        self.command_seconds.labels(agi_verb(trace.command)).observe(trace.duration)
+        verb = agi_verb(trace.command)
+        series = self._command_series.get(verb)
+        if series is None:
+            series = self._command_series[verb] = self.command_seconds.labels(verb)
+        series.observe(trace.duration)
         if failure is None:
             return
         if issubclass(failure, AgiTimeout):

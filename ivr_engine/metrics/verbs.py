@@ -59,11 +59,24 @@ AGI_VERBS: Final[frozenset[str]] = frozenset(
 )
 _LONGEST: Final = max(len(verb.split(" ")) for verb in AGI_VERBS)
 OTHER: Final = "other"
+_KNOWN: dict[str, str] = {}  # command up to its first quoted argument -> its verb
+_KNOWN_MAX: Final = 4096
 
 
 def agi_verb(command: str) -> str:
     """``STREAM FILE "hotline/welcome" "" 0`` -> ``stream_file``; a line that starts with
     no AGI command -> ``other``."""
+    head = command.partition('"')[0]
+    verb = _KNOWN.get(head)
+    if verb is None:
+        verb = _verb(head)
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[head] = verb
+    return verb
+
+
+def _verb(command: str) -> str:
     words = command.split(" ", _LONGEST)[:_LONGEST]
     for n in range(len(words), 0, -1):
         verb = " ".join(words[:n]).upper()
