@@ -40,6 +40,7 @@ from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.nodes import QueueNode
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.metrics.engine import EngineMetrics
+from ivr_engine.privacy import shown_url
 from ivr_engine.prompts.catalogue import load_catalogue
 from ivr_engine.services import open_services, upgrade_databases
 from ivr_engine.settings import Settings
@@ -137,7 +138,7 @@ class Engine:
             http.host,
             http.port,
             self.menus.current.version,
-            self.settings.database.url,
+            shown_url(self.settings.database.url),
         )
 
     async def _start_acd(self) -> dict[str, Any]:

@@ -41,12 +41,15 @@ def run(settings_path: str | None, log_level: str) -> None:
     """Serve calls until Ctrl-C or SIGTERM."""
     from ivr_engine.app import Engine
     from ivr_engine.menus.loader import MenuError
+    from ivr_engine.privacy import install_log_masking
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    settings = _settings(settings_path)
+    install_log_masking(settings)  # numbers masked, secrets blanked, in every log line
     try:
-        asyncio.run(Engine(_settings(settings_path)).run())
+        asyncio.run(Engine(settings).run())
     except MenuError as exc:
         raise click.ClickException(f"the menus have problems, not starting:\n{exc}") from exc
 

@@ -55,8 +55,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         breaker = CircuitBreaker(
             failure_threshold=config.breaker_failures, reset_after=config.breaker_reset
         )
+        token = config.token.get_secret_value()
         backend = HttpBackend(
-            config.url, timeout=config.timeout, retries=config.retries, breaker=breaker
+            config.url,
+            timeout=config.timeout,
+            retries=config.retries,
+            breaker=breaker,
+            headers={"Authorization": f"Bearer {token}"} if token else None,
         )
     elif config.url:
         backend = SqlBackend(config.url, timeout=config.timeout)

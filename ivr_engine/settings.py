@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ivr_engine.reports.service_level import ServiceLevelDefinition
 
@@ -83,6 +91,9 @@ class BackendSettings(_Section):
         description="http: the CRM's base URL; sql: the database URL"
         " (default: the engine's database).",
     )
+    token: SecretStr = Field(
+        SecretStr(""), description="http: a bearer token the CRM requires (none: no header)."
+    )
     timeout: float = Field(2.0, gt=0)
     retries: int = Field(2, ge=0, le=5)
     breaker_failures: int = Field(5, ge=1)
@@ -107,6 +118,46 @@ class ReportSettings(_Section):
     )
 
 
+class PrivacySettings(_Section):
+    mask_numbers_in_logs: bool = Field(
+        True, description="Calling numbers in log lines as 139****9000 (card numbers always)."
+    )
+    journal_numbers: Literal["full", "masked", "keyed"] = Field(
+        "full",
+        description="The journal's caller numbers: full; masked (139****9000); keyed"
+        " (139****9000#<keyed hash>: repeat callers still recognised, needs number_key).",
+    )
+    visible_head: int = Field(3, ge=0, le=6, description="Leading digits left visible.")
+    visible_tail: int = Field(4, ge=0, le=6, description="Trailing digits left visible.")
+    number_key: SecretStr = Field(
+        SecretStr(""), description="The key of the keyed hash (journal_numbers: keyed)."
+    )
+
+    @model_validator(mode="after")
+    def _key_when_keyed(self) -> PrivacySettings:
+        if self.journal_numbers == "keyed" and len(self.number_key.get_secret_value()) < 16:
+            raise ValueError("journal_numbers keyed needs a number_key of 16 characters or more")
+        return self
+
+
+class NuisanceSettings(_Section):
+    enabled: bool = Field(True, description="Blacklist numbers that call too often.")
+    max_calls: int = Field(20, ge=1, description="Calls allowed from one number in the window.")
+    window_min: float = Field(10.0, gt=0, le=1440, description="The window, in minutes.")
+    block_min: float = Field(60.0, gt=0, le=43200, description="How long the number is refused.")
+    exempt: list[str] = Field(
+        default_factory=list, description="Numbers never counted (test lines, own sites)."
+    )
+
+    @field_validator("exempt", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # From the environment: IVR_ENGINE_NUISANCE__EXEMPT=10086,13800138000
+        return (
+            [n.strip() for n in value.split(",") if n.strip()] if isinstance(value, str) else value
+        )
+
+
 class Settings(_Section):
     agi: AgiSettings = AgiSettings()
     ami: AmiSettings = AmiSettings()
@@ -118,6 +169,8 @@ class Settings(_Section):
     backend: BackendSettings = BackendSettings()
     acd: AcdSettings = AcdSettings()
     reports: ReportSettings = ReportSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    nuisance: NuisanceSettings = NuisanceSettings()
     source: str = Field("<defaults>", exclude=True)
 
     def path(self, value: str) -> Path:
@@ -150,6 +203,14 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     return overrides
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """Where and what, without the snippet of the file PyYAML quotes (it may hold a secret)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem or exc.context}"
+    return type(exc).__name__
+
+
 def load_settings(
     path: str | Path | None = None, environ: dict[str, str] | None = None
 ) -> Settings:
@@ -161,7 +222,7 @@ def load_settings(
     except OSError as exc:
         raise SettingsError(f"{chosen}: cannot read settings: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise SettingsError(f"{chosen}: not valid YAML: {exc}") from exc
+        raise SettingsError(f"{chosen}: not valid YAML: {_yaml_problem(exc)}") from exc
     if not isinstance(raw, dict):
         raise SettingsError(f"{chosen}: the settings must be a mapping of sections")
     for section, values in _env_overrides(env).items():

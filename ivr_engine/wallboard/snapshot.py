@@ -47,6 +47,7 @@ from acd.store.call_rows import CallRecord, load_calls
 from acd.store.tables import QueueLogRow
 from ivr_engine.database import make_engine
 from ivr_engine.journal.tables import CallRow, StepRow
+from ivr_engine.privacy import mask_number
 from ivr_engine.reports.service_level import ServiceLevelDefinition
 
 __all__ = [
@@ -161,15 +162,6 @@ def day_start(now: float, timezone: ZoneInfo) -> datetime:
     """Local midnight of the hotline's day that ``now`` (epoch seconds) falls in."""
     local = datetime.fromtimestamp(now, timezone)
     return datetime.combine(local.date(), clock_time(0), tzinfo=timezone)
-
-
-def mask_number(number: str) -> str:
-    """A caller's number fit for a screen others can see: ``13900139000`` -> ``139****9000``."""
-    if len(number) >= 8:
-        return f"{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}"
-    if len(number) > 4:
-        return f"{'*' * (len(number) - 4)}{number[-4:]}"
-    return number
 
 
 # -- the queue log ---------------------------------------------------------------------------
