@@ -1,0 +1,378 @@
+"""Benchmark 2: FastAGI turnaround without Asterisk, the engine against bare panoramisk.
+
+    .venv/bin/python -m bench --only 2 [--quick]
+
+Method. A load generator (:mod:`bench.agi_load`) plays Asterisk in a process of its own,
+pinned to one core, while the server under test runs in this process on the other core.
+Each call sends the AGI environment of a call to 10086, then answers the ten commands of
+a balance query (ANSWER, SET VARIABLE, GET VARIABLE, two STREAM FILEs with escape digits,
+the second one pressed ``1``, GET DATA of a six-digit password, SAY NUMBER, EXEC Playback,
+SET VARIABLE, HANGUP) with ``200 result=...`` lines. A command out of order fails the call.
+
+- The engine: ``FastAgiServer`` with the engine's metrics, routing ``hotline`` to the
+  ``CallRunner`` (journal record, every command journalled as a step; the journal writer
+  runs, its database is left out: that is benchmark 1's), whose flow sends the ten
+  commands through the typed ``AgiSession`` calls.
+- The baseline: ``panoramisk.fast_agi.Application`` with a coroutine handler sending the
+  same ten lines with ``send_command``. The generator sends it no unsolicited ``HANGUP``
+  line (panoramisk reads every later reply one line late after one).
+
+Three loads, engine and baseline one after the other, the same calls for both:
+
+- closed loop, 50 and 500 calls at once: each reply goes out as soon as its command
+  arrives, so the figure is the most calls a second the server can take. Best of rounds.
+- paced, 500 calls at once, every reply after a random "playing" time (exponential), so
+  that the calls offered come at ten times benchmark 1's busy-hour rate (40 calls/s): the
+  turnaround target is read here.
+
+Turnaround is the time from the generator writing a reply to reading the next command:
+what the server adds to each step of a call. Percentiles are nearest-rank over every
+recorded sample of the measured calls (warm-up calls not recorded).
+
+Targets: p99 turnaround at most 5 ms with 500 calls at once (paced load); calls a second
+at least twice bare panoramisk's (closed loop, 50 and 500). In a closed loop every call
+always has a command or a reply in flight, so the mean time per step is fixed by the
+number of calls over the rate (Little's law: 500 calls at 20,000 commands/s is 25 ms);
+the closed-loop turnarounds are given for comparison, with no target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import sys
+import tempfile
+import time
+from array import array
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from panoramisk.fast_agi import Application, Request
+
+from bench.agi_load import COMMANDS, ROUTE, SCRIPT
+from bench.latency import Spread
+from bench.result import BenchResult, Figure
+from ivr_engine.agi.server import FastAgiServer
+from ivr_engine.calls.call import ALL_KEYS, Call, Flow
+from ivr_engine.calls.runner import CallRunner
+from ivr_engine.journal import CallRecord, JournalWriter
+from ivr_engine.metrics.engine import EngineMetrics
+from ivr_engine.settings import AgiSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+BUSY_HOUR_CALLS_PER_S = 40.0  # benchmark 1's peak
+PACED_FACTOR = 10.0
+TURNAROUND_TARGET_MS = 5.0
+SPEED_FACTOR = 2.0
+
+
+@dataclass(frozen=True)
+class Load:
+    label: str
+    concurrency: int
+    calls: int
+    warmup: int
+    rounds: int
+    think_ms: float = 0.0
+
+
+@dataclass
+class Outcome:
+    rates: list[float]
+    cpu_us: list[float]  # the server's CPU time per call (all calls, warm-up too)
+    turnaround: Spread
+    setup: Spread
+    completed: int
+    failed: int
+    problems: list[str]
+
+    @property
+    def rate(self) -> float:
+        return max(self.rates)
+
+
+# -- the two servers ------------------------------------------------------------------------
+
+
+class _DiscardedRecords:
+    """The journal's store, without a database (the journal's cost is benchmark 1's)."""
+
+    def __init__(self) -> None:
+        self.saved = 0
+
+    async def save(self, record: CallRecord) -> None:
+        self.saved += 1
+
+
+async def balance_query(call: Call) -> None:
+    """The engine's flow of one call: the same commands as :data:`bench.agi_load.SCRIPT`."""
+    session = call.session
+    await session.answer()
+    await session.set_variable("CHANNEL(language)", "zh")
+    await session.get_variable("CALLERID(name)")
+    await session.stream_file("hotline/welcome", ALL_KEYS)
+    key = await session.stream_file("hotline/main-menu", ALL_KEYS)
+    call.pressed(key or "")
+    call.masked = True
+    await session.get_data("hotline/enter-password", 5000, 6)
+    call.masked = False
+    await session.say_number(8650, ALL_KEYS)
+    await session.exec("Playback", "hotline/goodbye")
+    call.outcome("balance-read")
+    await session.set_variable("IVR_RESULT", "completed")
+    await session.hangup()
+
+
+@contextlib.asynccontextmanager
+async def engine_server() -> AsyncIterator[int]:
+    settings = AgiSettings(host="127.0.0.1", port=0, command_timeout=10.0, header_timeout=5.0)
+    journal = JournalWriter(_DiscardedRecords())
+    journal.start()
+    flows: dict[str, Flow] = {"10086": balance_query}
+    runner = CallRunner(flows.get, journal, instance="bench")
+    server = FastAgiServer(settings, {ROUTE: runner}, metrics=EngineMetrics())
+    await server.start()
+    try:
+        yield server.port
+    finally:
+        await server.stop(grace=1.0)
+        await journal.close()
+
+
+async def _panoramisk_call(request: Request) -> None:
+    for command, _ in SCRIPT:
+        await request.send_command(command)
+
+
+@contextlib.asynccontextmanager
+async def panoramisk_server() -> AsyncIterator[int]:
+    app = Application(loop=asyncio.get_running_loop())
+    app.add_route(ROUTE, _panoramisk_call)
+    server = await asyncio.start_server(app.handler, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), 5.0)
+
+
+Server = Callable[[], contextlib.AbstractAsyncContextManager[int]]
+
+
+# -- driving the generator ------------------------------------------------------------------
+
+
+def _cpus() -> tuple[set[int] | None, int | None]:
+    """(this process's CPUs, the generator's CPU): one core each when there are two."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None, None
+    mine = sorted(os.sched_getaffinity(0))
+    if len(mine) < 2:
+        return None, None
+    return set(mine[:-1]), mine[-1]
+
+
+async def _generate(port: int, load: Load, cpu: int | None, folder: Path) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.agi_load",
+        f"--port={port}",
+        f"--sessions={load.calls}",
+        f"--concurrency={load.concurrency}",
+        f"--warmup={load.warmup}",
+        f"--think-ms={load.think_ms}",
+        f"--out={folder}",
+    ]
+    if cpu is not None:
+        command.append(f"--cpu={cpu}")
+    process = await asyncio.create_subprocess_exec(
+        *command, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=900)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    if process.returncode != 0:
+        raise RuntimeError(f"load generator failed: {err.decode()[-2000:]}")
+    report: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return report
+
+
+def _samples(path: Path) -> array[float]:
+    samples = array("d")
+    samples.frombytes(path.read_bytes())
+    return samples
+
+
+async def measure(server: Server, load: Load, cpu: int | None) -> Outcome:
+    rates: list[float] = []
+    cpu_us: list[float] = []
+    turnaround: array[float] = array("d")
+    setup: array[float] = array("d")
+    completed = failed = 0
+    problems: list[str] = []
+    for _ in range(load.rounds):
+        gc.collect()
+        with tempfile.TemporaryDirectory(prefix="agi-load-") as tmp:
+            async with server() as port:
+                started = time.process_time()
+                report = await _generate(port, load, cpu, Path(tmp))
+                used = time.process_time() - started
+            turnaround.extend(_samples(Path(tmp) / "turnaround.f64"))
+            setup.extend(_samples(Path(tmp) / "setup.f64"))
+        completed += int(report["completed"])
+        failed += int(report["failed"])
+        problems += list(report["problems"])
+        rates.append((load.calls - 1) / float(report["elapsed"]))
+        cpu_us.append(used / max(int(report["calls"]), 1) * 1e6)
+    return Outcome(
+        rates,
+        cpu_us,
+        Spread.of(turnaround).scaled(1000),
+        Spread.of(setup).scaled(1000),
+        completed,
+        failed,
+        problems[:3],
+    )
+
+
+def loads(quick: bool) -> tuple[Load, Load, Load]:
+    offered = BUSY_HOUR_CALLS_PER_S * PACED_FACTOR
+    # 500 calls open at once, offered at ``offered`` calls/s: each call lasts 500/offered s,
+    # spent in ten "playing" waits.
+    think_ms = 500 / offered / COMMANDS * 1000
+    if quick:
+        return (
+            Load("50 calls at once, closed loop", 50, 1_000, 200, 1),
+            Load("500 calls at once, closed loop", 500, 2_000, 500, 1),
+            Load(f"500 calls at once, {offered:.0f} calls/s", 500, 1_500, 500, 1, think_ms),
+        )
+    return (
+        Load("50 calls at once, closed loop", 50, 6_000, 1_000, 3),
+        Load("500 calls at once, closed loop", 500, 10_000, 1_500, 3),
+        Load(f"500 calls at once, {offered:.0f} calls/s", 500, 8_000, 1_000, 1, think_ms),
+    )
+
+
+async def run(quick: bool) -> BenchResult:
+    mine, theirs = _cpus()
+    before = os.sched_getaffinity(0) if mine is not None else None
+    if mine is not None:
+        os.sched_setaffinity(0, mine)
+    try:
+        results: list[tuple[Load, Outcome, Outcome]] = []
+        for load in loads(quick):
+            engine = await measure(engine_server, load, theirs)
+            bare = await measure(panoramisk_server, load, theirs)
+            results.append((load, engine, bare))
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
+    return _result(results, quick)
+
+
+def _result(results: list[tuple[Load, Outcome, Outcome]], quick: bool) -> BenchResult:
+    figures: list[Figure] = []
+    notes: list[str] = []
+    paced = results[-1]
+    for load, engine, bare in results[:-1]:
+        figures.append(
+            Figure(
+                f"calls/s, {load.label}",
+                engine.rate,
+                "calls/s",
+                target=f">= {SPEED_FACTOR:g}x baseline",
+                met=engine.rate >= SPEED_FACTOR * bare.rate,
+                baseline=bare.rate,
+            )
+        )
+    for load, engine, bare in results:
+        target = load is paced[0]
+        figures.append(
+            Figure(
+                f"turnaround p50, {load.label}",
+                engine.turnaround.p50,
+                "ms",
+                baseline=bare.turnaround.p50,
+            )
+        )
+        figures.append(
+            Figure(
+                f"turnaround p99, {load.label}",
+                engine.turnaround.p99,
+                "ms",
+                target=f"<= {TURNAROUND_TARGET_MS:g} ms" if target else "",
+                met=engine.turnaround.p99 <= TURNAROUND_TARGET_MS if target else None,
+                baseline=bare.turnaround.p99,
+            )
+        )
+    failed_engine = sum(e.failed for _, e, _ in results)
+    failed_bare = sum(b.failed for _, _, b in results)
+    figures.append(
+        Figure(
+            "failed calls",
+            failed_engine,
+            "",
+            target="0",
+            met=failed_engine == 0,
+            baseline=failed_bare,
+        )
+    )
+    notes.append(
+        "Method: a FastAGI load generator (bench/agi_load.py) in its own process on its own "
+        "core plays Asterisk for a ten-command balance query; the engine's FastAgiServer "
+        "(metrics on, CallRunner journalling each command) and bare panoramisk's "
+        "fast_agi.Application serve the same calls in the same run."
+    )
+    notes.append(
+        "Turnaround: from the generator writing a reply to reading the next command; "
+        "nearest-rank percentiles over every step of the measured calls. Calls/s: the best "
+        "of the rounds, completed calls over the measured calls' elapsed time."
+    )
+    offered = BUSY_HOUR_CALLS_PER_S * PACED_FACTOR
+    notes.append(
+        f"Paced load: 500 calls open at once, each reply delayed by a random playing time "
+        f"(exponential, mean {paced[0].think_ms:.0f} ms), i.e. {offered:.0f} calls/s offered, "
+        f"{PACED_FACTOR:g} times benchmark 1's busy hour of {BUSY_HOUR_CALLS_PER_S:g} calls/s "
+        f"(an assumption: bench/fastagi_turnaround.py BUSY_HOUR_CALLS_PER_S); the 5 ms target "
+        "is read there."
+    )
+    notes.append(
+        "Closed loop: replies go out at once, so the server is saturated and each step waits "
+        "behind every other call's (Little's law: mean time per step = calls at once / "
+        "commands per second); those turnarounds have no target."
+    )
+    for load, engine, bare in results:
+        notes.append(
+            f"{load.label}: engine {engine.completed:,} calls "
+            f"({', '.join(f'{r:,.0f}' for r in engine.rates)} calls/s), turnaround "
+            f"{engine.turnaround.describe('ms')}; setup (connect to first command) "
+            f"p99 {engine.setup.p99:.3g} ms. panoramisk {bare.completed:,} calls "
+            f"({', '.join(f'{r:,.0f}' for r in bare.rates)} calls/s), turnaround "
+            f"{bare.turnaround.describe('ms')}; setup p99 {bare.setup.p99:.3g} ms."
+        )
+        for problem in engine.problems + bare.problems:
+            notes.append(f"{load.label}: {problem}")
+    if quick:
+        notes.append("Quick run: short loads, one round each; not the figures of record.")
+    return BenchResult(
+        2,
+        "FastAGI turnaround without Asterisk",
+        "bare panoramisk fast_agi.Application with trivial coroutine handlers, same calls, "
+        "same run",
+        figures,
+        notes,
+    )
+
+
+if __name__ == "__main__":
+    print(asyncio.run(run("--quick" in sys.argv)).table())
