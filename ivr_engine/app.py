@@ -26,6 +26,7 @@ from acd.store.sync import sync_config
 from ivr_engine.agi.server import FastAgiServer
 from ivr_engine.ami import AmiLink, LinkState
 from ivr_engine.calls.runner import CallRunner
+from ivr_engine.data.nuisance import NuisanceGuard
 from ivr_engine.database import make_engine
 from ivr_engine.http.api.build import build_api
 from ivr_engine.http.api.endpoint import STAFF
@@ -40,9 +41,9 @@ from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.nodes import QueueNode
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.metrics.engine import EngineMetrics
-from ivr_engine.privacy import shown_url
+from ivr_engine.privacy import JournalPrivacy, shown_url
 from ivr_engine.prompts.catalogue import load_catalogue
-from ivr_engine.services import open_services, upgrade_databases
+from ivr_engine.services import open_services, subscriber_data_url, upgrade_databases
 from ivr_engine.settings import Settings
 from ivr_engine.tasks import cancel_and_wait
 from ivr_engine.wallboard.service import Wallboard
@@ -81,6 +82,14 @@ class Engine:
         self.loop_monitor.start()
         services = await self._resources.enter_async_context(open_services(self.settings))
         services.backend = self.metrics.counted(services.backend)
+        if self.settings.nuisance.enabled:
+            services.nuisance = await self._resources.enter_async_context(
+                NuisanceGuard.open(
+                    self.settings,
+                    subscriber_data_url(self.settings),
+                    on_block=self.metrics.nuisance_block,
+                )
+            )
         self.store = await JournalStore.connect(self.settings.database_url())
         self.journal = JournalWriter(self.store, metrics=self.metrics)
         self.journal.start()
@@ -92,7 +101,8 @@ class Engine:
             services.acd = QueueDesk(self.acd, agi.host, agi.port)
         self.ami.start()
         self.menus.start_watching(self.settings.hotline.reload_interval)
-        runner = CallRunner(MenuFlows(self.menus, services), self.journal, self.instance)
+        privacy = JournalPrivacy.from_settings(self.settings.privacy)
+        runner = CallRunner(MenuFlows(self.menus, services), self.journal, self.instance, privacy)
         routes["hotline"] = runner
         # The agents' legs of calls already queued are still served while stopping.
         legs = frozenset(routes) - {"hotline"}

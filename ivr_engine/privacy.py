@@ -41,9 +41,11 @@ TAIL = 4
 KEY_DIGITS = 8  # hex digits of the keyed hash in ``keyed`` journal numbers (32 bits)
 MIN_SECRET = 4  # shorter configured values are not hunted for in log text
 
-# Digit runs that stand alone: not part of a word (hex ids, channel names) and not part
-# of a decimal number (Asterisk's unique ids are "1700000000.42").
-_EDGE_BEFORE = r"(?<![\w.+])"
+# Digit runs that stand alone: not part of a word (hex ids) and not part of a decimal
+# number (Asterisk's unique ids are "1700000000.42"); after a word and a dash they are a
+# channel's sequence ("PJSIP/callers-00000001"), after digits and a dash a phone number's
+# local part ("010-12345678").
+_EDGE_BEFORE = r"(?<![\w.+])(?<![A-Za-z]-)"
 _EDGE_AFTER = r"(?![\w]|\.\d)"
 _CARD = re.compile(
     _EDGE_BEFORE + r"(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)" + _EDGE_AFTER

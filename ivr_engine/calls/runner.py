@@ -15,7 +15,8 @@ from collections.abc import Callable
 from ivr_engine.agi.errors import CallerHangup
 from ivr_engine.agi.session import AgiSession, CommandTrace
 from ivr_engine.calls.call import Call, Flow
-from ivr_engine.journal import CallRecord, JournalWriter
+from ivr_engine.journal import JournalWriter
+from ivr_engine.privacy import FULL, JournalPrivacy, journal_record
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,21 @@ def _verb_word(word: str) -> bool:
 class CallRunner:
     """The route handler that turns an AGI session into a journalled call."""
 
-    def __init__(self, flows: FlowFinder, journal: JournalWriter, instance: str) -> None:
+    def __init__(
+        self,
+        flows: FlowFinder,
+        journal: JournalWriter,
+        instance: str,
+        privacy: JournalPrivacy = FULL,
+    ) -> None:
         self.flows = flows
         self.journal = journal
         self.instance = instance
+        self.privacy = privacy  # how the journal keeps numbers; card numbers always starred
 
     async def __call__(self, session: AgiSession) -> None:
-        record = CallRecord(
+        record = journal_record(
+            self.privacy,
             caller=session.caller,
             dialled=session.dialled,
             channel=session.channel,

@@ -15,6 +15,7 @@ from ivr_engine.menus.loader import MenuSet
 
 if TYPE_CHECKING:
     from acd.asterisk.caller import QueueDesk
+    from ivr_engine.data.nuisance import NuisanceGuard, Verdict
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Services:
     region: str
     rng: random.Random = field(default_factory=random.Random)
     acd: QueueDesk | None = None  # queue nodes hand calls to the ACD through it
+    nuisance: NuisanceGuard | None = None  # counts every call as it enters
 
 
 @dataclass
@@ -44,6 +46,7 @@ class CallContext:
     returns: list[str] = field(default_factory=list)  # where 'return' goes, innermost last
     pending_key: str | None = None  # a key pressed during a barge-in prompt
     outcome: str | None = None
+    nuisance: Verdict | None = None  # the caller calls too often: refused as blacklisted
     # Called with True while the caller keys in a secret, so lower layers hide the keys.
     on_mask: Callable[[bool], None] = lambda _on: None
 

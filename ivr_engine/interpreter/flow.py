@@ -45,6 +45,11 @@ class MenuFlows:
             dialled=call.session.dialled,
             on_mask=mask,
         )
+        guard = self.services.nuisance
+        if guard is not None:  # before the answer: the caller hears ringing meanwhile
+            ctx.nuisance = await guard.screen(ctx.caller)
+            if ctx.nuisance is not None:
+                ctx.step("nuisance", ctx.nuisance.describe())
         await call.session.answer()
         await channel.set_language(language)
         await walk(ctx, start)

@@ -110,6 +110,11 @@ class EngineMetrics:
         self.errors = Counter("ivr_errors", "Errors, by kind.", ["kind"], registry=self.registry)
         for kind in ERROR_KINDS:  # every kind shows, at 0, from the start
             self.errors.labels(kind)
+        self.nuisance_blocks = Counter(
+            "ivr_nuisance_blocks",
+            "Numbers put on the blacklist for calling too often (settings: nuisance).",
+            registry=self.registry,
+        )
         self.agi: AgiStats | None = None
         self.ami: AmiLink | None = None
         self.journal: JournalWriter | None = None
@@ -138,6 +143,9 @@ class EngineMetrics:
 
     def error(self, kind: ErrorKind) -> None:
         self.errors.labels(kind).inc()
+
+    def nuisance_block(self) -> None:
+        self.nuisance_blocks.inc()
 
     def acd_pass(self, seconds: float) -> None:
         self.pass_seconds.observe(seconds)

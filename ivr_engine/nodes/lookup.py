@@ -1,6 +1,11 @@
-"""lookup: identify the caller by number (brand, VIP, region, status, blacklist, network)."""
+"""lookup: identify the caller by number (brand, VIP, region, status, blacklist, network).
+
+A caller the nuisance guard refused (``ctx.nuisance``) comes out blacklisted, whatever the
+subscriber system says."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ivr_engine.data.backend import BackendError
 from ivr_engine.interpreter.context import CallContext
@@ -14,6 +19,8 @@ async def run(node_id: str, node: LookupNode, ctx: CallContext) -> str | None:
     except BackendError as exc:
         ctx.step("lookup-failed", f"{node_id}: {exc}")
         return node.on_error
+    if ctx.nuisance is not None and node.number == "caller":
+        profile = replace(profile, blacklisted=True)  # refused as a blacklisted caller
     ctx.profile = profile
     ctx.step(
         "lookup",

@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo
 from ivr_engine.agi.server import FastAgiServer
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.data.backend import BackendError, Profile, TopupResult
+from ivr_engine.data.nuisance import NuisanceGuard
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.context import Services
 from ivr_engine.interpreter.flow import MenuFlows
 from ivr_engine.journal import CallRecord, JournalWriter
 from ivr_engine.menus.registry import MenuRegistry
+from ivr_engine.privacy import FULL, JournalPrivacy
 from tests.unit.agi.peer import HEADERS, eventually, fake_call, make_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -179,8 +181,11 @@ async def run_menu(
     now: datetime = MONDAY_NOON,
     holidays: frozenset[Any] = frozenset(),
     seed: int = 7,
+    privacy: JournalPrivacy = FULL,
+    nuisance: NuisanceGuard | None = None,
 ) -> Outcome:
-    """Place one call through the real engine stack on ``menu_yaml`` (one menu file)."""
+    """Place one call through the real engine stack on ``menu_yaml`` (one menu file);
+    ``privacy``: how the journal keeps numbers; ``nuisance``: the guard calls pass."""
     menu_file = tmp_path / "menu.yaml"
     menu_file.write_text(textwrap.dedent(menu_yaml))
     registry = MenuRegistry([menu_file])
@@ -188,11 +193,13 @@ async def run_menu(
     store = backend or MemoryBackend()
     calendar = Calendar(SHANGHAI, 4 * 1440 + 18 * 60, 6 * 1440, holidays, lambda: now)
     services = Services(store, store, calendar, "beijing", random.Random(seed))
+    services.nuisance = nuisance
     sink = MemorySink()
     writer = JournalWriter(sink)
     writer.start()
     server = FastAgiServer(
-        make_settings(), {"hotline": CallRunner(MenuFlows(registry, services), writer, "test")}
+        make_settings(),
+        {"hotline": CallRunner(MenuFlows(registry, services), writer, "test", privacy)},
     )
     await server.start()
     scripted = ScriptedCaller(keys)
