@@ -16,6 +16,8 @@ Asterisk's dialplan points there: only one engine can take calls at a time (a se
 instance can take the calls the dialplan sends to the global ``IVR_AGI_PORT_B``: give it
 that ``agi_port``). Extra settings (``IVR_ENGINE_CALENDAR__FIXED_TIME``, ...) come in
 ``extra_env``; ``database_url`` replaces the SQLite file (PostgreSQL shared by instances).
+Nuisance-caller protection is off (the tests call from a few numbers again and again):
+``extra_env`` turns it on with ``IVR_ENGINE_NUISANCE__ENABLED=true``.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ class EngineProcess:
             "IVR_ENGINE_AGI__SHUTDOWN_GRACE": "15",
             "IVR_ENGINE_HOTLINE__MENUS": str(self.menus_dir),
             "IVR_ENGINE_HOTLINE__RELOAD_INTERVAL": str(reload_interval),
+            # Tests and benchmarks call from the same few numbers all the time.
+            "IVR_ENGINE_NUISANCE__ENABLED": "false",
             **(extra_env or {}),
             **own,
         }
