@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from ivr_engine.db_schema import upgrade
 from ivr_engine.journal import CallRecord, JournalStore, JournalWriter, RecordSink
 from tests.db.conftest import PgDatabase, sqlite_url
+from tests.harness.proxy import CuttableProxy
 
 
 def fast_writer(store: RecordSink, *, max_buffer: int = 100_000) -> JournalWriter:
@@ -308,55 +309,6 @@ async def test_record_refused_by_database_is_skipped_not_retried(
     assert await sqlite_store.get(good.call_id) is not None
 
 
-class CuttableProxy:
-    """A TCP proxy in front of PostgreSQL that can cut every connection and refuse new ones."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.up = True
-        self.server: asyncio.Server | None = None
-        self.writers: set[asyncio.StreamWriter] = set()
-
-    @property
-    def port(self) -> int:
-        assert self.server is not None
-        port: int = self.server.sockets[0].getsockname()[1]
-        return port
-
-    async def start(self) -> None:
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self.up:
-            writer.close()
-            return
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
-        self.writers |= {writer, up_writer}
-        await asyncio.gather(
-            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
-        )
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        finally:
-            writer.close()
-            self.writers.discard(writer)
-
-    def cut(self) -> None:
-        self.up = False
-        for writer in list(self.writers):
-            writer.transport.abort()
-
-    async def close(self) -> None:
-        self.cut()
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-
-
 @pytest.mark.postgres
 async def test_real_postgres_outage_recovers_without_loss(
     fresh_postgres: PgDatabase, caplog: pytest.LogCaptureFixture
@@ -380,7 +332,7 @@ async def test_real_postgres_outage_recovers_without_loss(
         assert writer.healthy is False
         assert writer.pending == 10
 
-        proxy.up = True
+        proxy.restore()
         await wait_until(lambda: writer.pending == 0, timeout=15)
         assert writer.healthy is True
         assert writer.written == 11
