@@ -26,15 +26,7 @@ FlowFinder = Callable[[str], Flow | None]  # dialled number -> its flow, or None
 def describe(trace: CommandTrace, masked: bool = False) -> tuple[str, str]:
     """Turn one AGI command into a journal step: (kind, detail); ``masked`` hides the
     result, which for key-collecting commands is the key the caller pressed."""
-    verb, _, args = trace.command.partition(" ")
-    words = [verb]
-    rest = args
-    # Two-word AGI verbs: STREAM FILE, SAY DIGITS, SET VARIABLE, WAIT FOR DIGIT, ...
-    # (bare capitals only: a quoted argument such as "IVR_TRANSFER" is not part of the verb)
-    while rest and _verb_word(rest.split(" ", 1)[0]) and len(words) < 3:
-        word, _, rest = rest.partition(" ")
-        words.append(word)
-    kind = "_".join(w.lower() for w in words)
+    kind, rest = _kind_and_rest(trace.command)
     if trace.error:
         outcome = trace.error
     elif masked:
@@ -47,6 +39,31 @@ def describe(trace: CommandTrace, masked: bool = False) -> tuple[str, str]:
         outcome = "no reply"
     detail = f"{rest} -> {outcome}" if rest else outcome
     return kind, f"{detail} [{trace.duration * 1000:.0f} ms]"
+
+
+_SPLIT: dict[str, tuple[str, str]] = {}  # command -> (kind, arguments): calls repeat them
+_SPLIT_MAX = 4096
+
+
+def _kind_and_rest(command: str) -> tuple[str, str]:
+    split = _SPLIT.get(command)
+    if split is None:
+        if len(_SPLIT) >= _SPLIT_MAX:
+            _SPLIT.clear()
+        split = _SPLIT[command] = _split(command)
+    return split
+
+
+def _split(command: str) -> tuple[str, str]:
+    verb, _, args = command.partition(" ")
+    words = [verb]
+    rest = args
+    # Two-word AGI verbs: STREAM FILE, SAY DIGITS, SET VARIABLE, WAIT FOR DIGIT, ...
+    # (bare capitals only: a quoted argument such as "IVR_TRANSFER" is not part of the verb)
+    while rest and _verb_word(rest.split(" ", 1)[0]) and len(words) < 3:
+        word, _, rest = rest.partition(" ")
+        words.append(word)
+    return "_".join(w.lower() for w in words), rest
 
 
 def _verb_word(word: str) -> bool:
