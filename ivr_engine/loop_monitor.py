@@ -17,6 +17,7 @@ class LoopMonitor:
         self.period = period
         self.last_lag = 0.0
         self.max_lag = 0.0
+        self.tasks = 0  # asyncio tasks alive at the last wake-up (a leak shows as growth)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -31,6 +32,7 @@ class LoopMonitor:
         return {
             "lag_ms": round(self.last_lag * 1000, 1),
             "max_lag_ms": round(self.max_lag * 1000, 1),
+            "tasks": self.tasks,
         }
 
     async def _run(self) -> None:
@@ -40,3 +42,4 @@ class LoopMonitor:
             await asyncio.sleep(self.period)
             self.last_lag = max(0.0, loop.time() - before - self.period)
             self.max_lag = max(self.max_lag, self.last_lag)
+            self.tasks = len(asyncio.all_tasks(loop))

@@ -24,6 +24,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
+from prometheus_client.process_collector import ProcessCollector
 
 from acd.agents import AgentState
 from ivr_engine.agi.errors import AgiProtocolError, AgiTimeout
@@ -122,6 +123,8 @@ class EngineMetrics:
         self.acd: AcdSnapshot | None = None
         self.breaker: CircuitBreaker | None = None
         self.registry.register(_EngineState(self))
+        # process_resident_memory_bytes, process_open_fds, process_cpu_seconds_total, ...
+        ProcessCollector(registry=self.registry)
 
     # -- hooks ----------------------------------------------------------------------------
 
@@ -224,6 +227,11 @@ class _EngineState:
                 "ivr_event_loop_lag_max_seconds",
                 "The worst event-loop lag since the engine started.",
                 value=m.loop.max_lag,
+            )
+            yield GaugeMetricFamily(
+                "ivr_event_loop_tasks",
+                "asyncio tasks alive in the engine (about two per call; growth is a leak).",
+                value=m.loop.tasks,
             )
         if m.acd is not None:
             yield from _acd(m.acd)

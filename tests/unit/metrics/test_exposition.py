@@ -27,7 +27,7 @@ class NoSink:
 def watched() -> EngineMetrics:
     metrics = EngineMetrics()
     loop = LoopMonitor()
-    loop.last_lag, loop.max_lag = 0.012, 0.25
+    loop.last_lag, loop.max_lag, loop.tasks = 0.012, 0.25, 17
     metrics.watch(
         agi=AgiStats(),
         ami=AmiLink(AmiSettings(), metrics=metrics),
@@ -48,7 +48,9 @@ async def test_the_route_serves_a_parseable_exposition() -> None:
         assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
         text = await response.text()
     types = {family.name: family.type for family in text_string_to_metric_families(text)}
-    assert types == {
+    process = {name for name in types if name.startswith("process_")}
+    assert {"process_resident_memory_bytes", "process_open_fds", "process_cpu_seconds"} <= process
+    assert {name: kind for name, kind in types.items() if name not in process} == {
         "ivr_agi_command_seconds": "histogram",
         "ivr_acd_pass_seconds": "histogram",
         "ivr_acd_decision_seconds": "histogram",
@@ -60,6 +62,8 @@ async def test_the_route_serves_a_parseable_exposition() -> None:
         "ivr_journal_queue_depth": "gauge",
         "ivr_event_loop_lag_seconds": "gauge",
         "ivr_event_loop_lag_max_seconds": "gauge",
+        "ivr_event_loop_tasks": "gauge",
+        "ivr_nuisance_blocks": "counter",
     }
     assert 'ivr_errors_total{kind="backend"} 1.0' in text
 
@@ -83,6 +87,7 @@ def test_loop_lag_and_a_stopped_link() -> None:
     metrics = watched()
     assert value(metrics, "ivr_event_loop_lag_seconds") == 0.012
     assert value(metrics, "ivr_event_loop_lag_max_seconds") == 0.25
+    assert value(metrics, "ivr_event_loop_tasks") == 17
     assert value(metrics, "ivr_ami_link_state", state="stopped") == 1
     assert value(metrics, "ivr_ami_link_state", state="connected") == 0
     assert value(metrics, "ivr_calls_active") == 0
