@@ -1,4 +1,4 @@
-"""The FastAGI server: one owned task per connection, bounded reads, graceful stop."""
+"""The FastAGI server: one owned task per call, bounded reads, graceful stop."""
 
 from __future__ import annotations
 
