@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 
+MAX_DAYS = 400  # the longest period a report covers: a year and a bit, never unbounded
+
+
 class ReportError(ValueError):
     """A report cannot be made as asked (a period that ends before it starts, ...)."""
 
@@ -176,16 +179,21 @@ def resolve_period(
     end_value: date | datetime = (
         params.end if params.end is not None else moment.astimezone(zone).date()
     )
-    end = _as_end(end_value, zone)
-    if params.start is not None:
-        start = _as_start(params.start, zone)
-    else:
-        last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
-        start = _midnight(last_day - timedelta(days=default_days - 1), zone)
+    try:
+        end = _as_end(end_value, zone)
+        if params.start is not None:
+            start = _as_start(params.start, zone)
+        else:
+            last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
+            start = _midnight(last_day - timedelta(days=default_days - 1), zone)
+    except OverflowError as exc:  # a date at the very edge of the calendar (year 1, 9999)
+        raise ReportError(f"the period is outside the calendar: {exc}") from exc
     if end <= start:
         raise ReportError(
             f"the period must end after it starts: {start.isoformat()} to {end.isoformat()}"
         )
+    if end - start > timedelta(days=MAX_DAYS):
+        raise ReportError(f"a report covers at most {MAX_DAYS} days; ask for a shorter period")
     return Period(start, end, zone, moment)
 
 
