@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from acd.asterisk.eventlist import list_events
+from acd.asterisk.eventlist import ListActionFailed, list_events
 from ivr_engine.ami import AmiLink
 
 __all__ = ["LiveChannels", "channel_endpoint", "digits_only", "live_channels"]
@@ -58,11 +58,12 @@ async def live_channels(
     agents: set[str] = set()
     for event in events:
         unique_id = event.get("Uniqueid")
-        if isinstance(unique_id, str) and unique_id:
-            unique_ids.add(unique_id)
         channel = event.get("Channel")
-        if not isinstance(channel, str) or not channel:
-            continue
+        if not (isinstance(unique_id, str) and unique_id and isinstance(channel, str) and channel):
+            # Asterisk always names both: an item without them is garbled, and the list
+            # cannot say which calls are gone.
+            raise ListActionFailed(f"CoreShowChannels listed an unreadable item: {event!r:.120}")
+        unique_ids.add(unique_id)
         channels.add(channel)
         endpoint = channel_endpoint(channel)
         if endpoint is not None and is_agent(endpoint):

@@ -9,6 +9,9 @@ event whose name ends in ``Complete`` arrives. A refused action resolves to the 
 ``Response: Error`` message instead of a list. The item events never reach handlers
 registered with ``AmiLink.on_event``: panoramisk gives every message that carries a pending
 ActionID to that action.
+
+A list whose closing event counts more (or fewer) items than arrived is refused: one item
+dropped on the way must not make the engine believe a live channel is gone.
 """
 
 from __future__ import annotations
@@ -40,4 +43,10 @@ async def list_events(
         raise ListActionFailed(f"AMI action {name} was refused: {reason or 'no reason given'}")
     if len(answer) < 2 or not str(answer[-1].get("Event", "")).endswith("Complete"):
         raise ListActionFailed(f"AMI action {name} answered with a malformed event list")
-    return [message for message in answer[1:-1] if message.get("Event") == item_event]
+    items = answer[1:-1]
+    count = answer[-1].get("ListItems")
+    if isinstance(count, str) and count.strip().isdigit() and int(count) != len(items):
+        # An item was lost on the way (dropped as unreadable or oversized): a partial list
+        # would make present channels look gone.
+        raise ListActionFailed(f"AMI action {name} listed {count} items but {len(items)} arrived")
+    return [message for message in items if message.get("Event") == item_event]

@@ -19,7 +19,7 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.message import Message
 
-from ivr_engine.ami.protocol import IncrementalAmiProtocol
+from ivr_engine.ami.protocol import BadInput, IncrementalAmiProtocol
 from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 from ivr_engine.settings import AmiSettings
 from ivr_engine.tasks import cancel_and_wait
@@ -56,9 +56,10 @@ class AmiUnavailable(Exception):
 class _SupervisedManager(Manager):  # type: ignore[misc]
     """A panoramisk Manager that reports losses instead of reconnecting by itself."""
 
-    def __init__(self, on_lost: Callable[[], None], **config: Any) -> None:
+    def __init__(self, on_lost: Callable[[], None], on_bad_input: BadInput, **config: Any) -> None:
         super().__init__(**config)
         self._on_lost = on_lost
+        self.on_bad_input = on_bad_input  # the protocol reports each message it drops
 
     def connection_lost(self, exc: Any) -> None:
         self._connected = False
@@ -86,6 +87,8 @@ class AmiLink:
         self.connected_since: float | None = None
         self.reconnects = 0
         self.last_error: str | None = None
+        # Messages from Asterisk dropped unread, by kind ("oversized", "unreadable").
+        self.bad_input: dict[str, int] = {}
         self._handlers: list[tuple[str, EventHandler]] = []
         self._manager: _SupervisedManager | None = None
         self._lost = asyncio.Event()
@@ -149,6 +152,7 @@ class AmiLink:
             "connected_for_s": up_for,
             "reconnects": self.reconnects,
             "last_error": self.last_error,
+            "bad_input": dict(self.bad_input),
         }
 
     # -- supervision ------------------------------------------------------------------
@@ -186,6 +190,7 @@ class AmiLink:
         self._lost.clear()
         manager = _SupervisedManager(
             self._lost.set,
+            self._bad_input,
             host=self.settings.host,
             port=self.settings.port,
             username=self.settings.username,
@@ -233,6 +238,10 @@ class AmiLink:
                 self.last_error = str(exc)
                 return
         self.last_error = self.last_error or "connection closed by Asterisk"
+
+    def _bad_input(self, kind: str, _first_line: str) -> None:
+        self.bad_input[kind] = self.bad_input.get(kind, 0) + 1
+        self.metrics.error("ami_protocol")
 
     def _close_manager(self) -> None:
         manager, self._manager = self._manager, None

@@ -20,6 +20,7 @@ ErrorKind = Literal[
     "journal_dropped",  # a call record dropped: the journal's buffer was full or closed
     "acd_database",  # the ACD could not reach its database
     "ami_action",  # an AMI action not sent (link down) or not answered in time
+    "ami_protocol",  # an AMI message from Asterisk dropped: too long, or unreadable
     "backend",  # a subscriber-system call failed, or the circuit breaker refused it
 ]
 ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)

@@ -19,7 +19,7 @@ class ListAnswer:
     """How the peer answers one event-list action."""
 
     item_event: str
-    items: list[dict[str, str]] = field(default_factory=list)
+    items: list[dict[str, str | list[str]]] = field(default_factory=list)
     complete: bool = True
     error: str | None = None
 
@@ -69,7 +69,7 @@ class FakeAmi:
         self,
         action: str,
         item_event: str,
-        items: Iterable[Mapping[str, str]] = (),
+        items: Iterable[Mapping[str, str | list[str]]] = (),
         *,
         complete: bool = True,
         error: str | None = None,
@@ -159,8 +159,15 @@ class FakeAmi:
         return "".join(parts)
 
 
-def _message(fields: Mapping[str, str]) -> str:
-    return "".join(f"{key}: {value}\r\n" for key, value in fields.items()) + "\r\n"
+def _message(fields: Mapping[str, str | list[str]]) -> str:
+    """One AMI message; a list value is the header written once per item (as Asterisk
+    writes ChanVariable), or a garbled item that names a header twice."""
+    lines = [
+        f"{key}: {item}\r\n"
+        for key, value in fields.items()
+        for item in (value if isinstance(value, list) else [value])
+    ]
+    return "".join(lines) + "\r\n"
 
 
 def _complete(action: str, action_id: str, count: int) -> str:

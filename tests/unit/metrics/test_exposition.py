@@ -79,6 +79,7 @@ def test_every_error_kind_is_there_from_the_start() -> None:
         "journal_dropped",
         "acd_database",
         "ami_action",
+        "ami_protocol",
         "backend",
     }
 
