@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 COUNTER = "nuisance"
 REASON_PREFIX = "nuisance:"
 PURGE_EVERY = timedelta(minutes=10)  # old rows of numbers that stopped calling
+NEWLY_BLOCKED = ", blocked now"  # the journal step of the call that put the number on the list
 _MIN_DIGITS = 5  # shorter caller ids (extensions, "anonymous") are not counted
 _LOCK_SPACE = 0x4E55  # "NU": the advisory locks of the counts (SQLite: its write lock)
 
@@ -61,7 +62,7 @@ class Verdict:
 
     def describe(self) -> str:
         until = self.until.isoformat(timespec="seconds") if self.until else "no expiry"
-        return f"{self.reason} (until {until}){' blocked now' if self.new else ''}"
+        return f"{self.reason} (until {until}){NEWLY_BLOCKED if self.new else ''}"
 
 
 def nuisance_reason(settings: NuisanceSettings) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ivr_engine.data.nuisance import NEWLY_BLOCKED
 from ivr_engine.reports.journal_data import calls_by_day, classify
 from ivr_engine.reports.params import Buckets, IntervalParams, resolve_period
 from ivr_engine.reports.report import Report, calls, pct, secs
@@ -76,8 +77,15 @@ async def build(engine: AsyncEngine, params: IntervalParams, settings: Settings)
     cells: dict[tuple[datetime, str], _Cell] = {}
     lines: set[str] = set()
     unfinished = 0
+    nuisance = 0  # calls refused as a nuisance caller's
+    blocked: set[str] = set()  # the numbers those refusals put on the blacklist
     async with engine.connect() as conn:
-        async for call in calls_by_day(conn, period, ("queue",)):
+        async for call in calls_by_day(conn, period, ("queue", "nuisance")):
+            refusals = call.kinds("nuisance")
+            if refusals:
+                nuisance += 1
+                if any(r.endswith(NEWLY_BLOCKED) for r in refusals):
+                    blocked.add(call.caller)
             if call.ended_at is None:
                 unfinished += 1
                 continue
@@ -106,6 +114,11 @@ async def build(engine: AsyncEngine, params: IntervalParams, settings: Settings)
         " fault, the engine stopping) and the dialplan's fallback took it.",
         f"Baseline to beat: {BASELINE_PCT} % contained, {BASELINE_S} s average in the IVR.",
     ]
+    if nuisance:
+        notes.append(
+            f"Nuisance callers: {calls(nuisance)} refused for calling too often (counted"
+            f" as contained); {len(blocked)} number(s) put on the blacklist in the period."
+        )
     if unfinished:
         notes.append(f"Left out: {calls(unfinished)} still in progress (no end recorded).")
     return Report(

@@ -23,9 +23,11 @@ from ivr_engine.data.sql import SqlBackend
 from ivr_engine.data.tables import BlacklistRow, CounterRow
 from ivr_engine.database import make_engine
 from ivr_engine.privacy import LogMasking
+from ivr_engine.reports.registry import REPORTS
 from ivr_engine.settings import DatabaseSettings, NuisanceSettings, Settings
 from tests.db.api_support import api_harness
 from tests.db.conftest import PgDatabase
+from tests.db.reports_support import add_call, settings_at
 from tests.unit.nodes.support import MemoryBackend, run_menu
 
 NUMBER = "13400134777"
@@ -249,3 +251,34 @@ async def test_the_refused_call_takes_the_menus_refusal_path_and_is_listed(
     assert [(e["number"], e["reason"], e["live"]) for e in listing["entries"]] == [
         (NUMBER, REASON, True)
     ]
+
+
+async def test_the_ivr_report_counts_the_refusals(db_url: str) -> None:
+    engine = make_engine(db_url, connect_timeout=5, command_timeout=10)
+    blocked = Verdict(REASON, datetime.now(UTC), new=True).describe()
+    still = Verdict(REASON, datetime.now(UTC), new=False).describe()
+    try:
+        for call_id, caller, steps in [
+            ("n1", NUMBER, [("nuisance", blocked)]),
+            ("n2", NUMBER, [("nuisance", still)]),
+            ("n3", "13400134778", []),
+        ]:
+            await add_call(
+                engine,
+                call_id,
+                caller=caller,
+                dialled="10086",
+                start="2025-06-16 09:00:00",
+                end="2025-06-16 09:00:05",
+                outcome="refused" if steps else "self-service",
+                steps=steps,
+            )
+        spec = REPORTS["ivr"]
+        query = spec.params.model_validate({"start": "2025-06-16", "end": "2025-06-16"})
+        report = await spec.build(engine, query, settings_at("2025-06-18 12:00:00"))
+    finally:
+        await engine.dispose()
+    assert (
+        "Nuisance callers: 2 calls refused for calling too often (counted as contained);"
+        " 1 number(s) put on the blacklist in the period."
+    ) in report.notes
