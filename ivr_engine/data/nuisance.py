@@ -18,7 +18,8 @@ callers are (the menu's ``profile.blacklisted`` branch); they are not counted me
 A number already on the blacklist for another reason is not counted either.
 
 If the database cannot be reached the call is let through: the guard never turns a
-database outage into refused callers.
+database outage into refused callers, and after a failure it lets calls through unchecked
+for ``OUTAGE_PAUSE`` seconds, so that callers do not each wait for the database to fail.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import asyncio
 import hashlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 COUNTER = "nuisance"
 REASON_PREFIX = "nuisance:"
 PURGE_EVERY = timedelta(minutes=10)  # old rows of numbers that stopped calling
+OUTAGE_PAUSE = 10.0  # seconds calls go unchecked after the database failed a check
 NEWLY_BLOCKED = ", blocked now"  # the journal step of the call that put the number on the list
 _MIN_DIGITS = 5  # shorter caller ids (extensions, "anonymous") are not counted
 _LOCK_SPACE = 0x4E55  # "NU": the advisory locks of the counts (SQLite: its write lock)
@@ -106,6 +109,7 @@ class NuisanceGuard:
         self.blocked = 0  # numbers put on the list by this guard
         self._exempt = frozenset(normalise_number(n) for n in settings.exempt)
         self._next_purge: datetime | None = None
+        self._resume_at = 0.0  # time.monotonic() of the next check after a failure
 
     @classmethod
     @asynccontextmanager
@@ -141,12 +145,18 @@ class NuisanceGuard:
             or national in self._exempt
         ):
             return None
+        if time.monotonic() < self._resume_at:
+            return None  # the database failed a moment ago: no caller waits for it again
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._screen(national)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            self._resume_at = time.monotonic() + OUTAGE_PAUSE
             log.warning(
-                "nuisance check skipped for %s: %s (the call goes on)", national, type(exc).__name__
+                "nuisance check skipped for %s: %s (calls go on unchecked for %.0f s)",
+                national,
+                type(exc).__name__,
+                OUTAGE_PAUSE,
             )
             return None
 
