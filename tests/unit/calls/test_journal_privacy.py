@@ -97,9 +97,7 @@ async def test_password_and_card_are_in_no_journal_step_and_no_log_line(
 
 
 @pytest.mark.parametrize("mode", ["masked", "keyed"])
-async def test_numbers_in_the_journal_are_masked_when_configured(
-    tmp_path: Path, mode: str
-) -> None:
+async def test_numbers_in_the_journal_are_masked_when_configured(tmp_path: Path, mode: str) -> None:
     privacy = JournalPrivacy(mode, key=b"the-hotline-journal-key")
     result = await run_menu(
         tmp_path, TOPUP, KEYS, caller=CALLER, backend=_backend(), privacy=privacy
