@@ -4,6 +4,13 @@ The runner is the FastAGI route handler for the hotline. It picks the flow by th
 number, journals every AGI command as a step with its time, and whatever happens (the flow
 finishes, the caller hangs up, the flow fails, the engine shuts down) the record is closed
 with an outcome and the side that hung up, and handed to the journal writer.
+
+The dialplan sets ``IVR_RESULT=running`` before it hands the call over; the runner clears
+it when the flow has ended cleanly with the caller still on the line, so a call whose
+engine died mid-way (the AGI connection just closes) is sent to the fallback. When the
+call ends by a hang-up, Asterisk is asked who hung up (``CHANNEL(hangupsource)``: the
+caller's own channel when the phone sent BYE, empty when Asterisk ended it itself, at a
+restart say); when it cannot even be asked, the AGI connection was lost.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from ivr_engine.agi.errors import CallerHangup
+from ivr_engine.agi.errors import AgiError, CallerHangup
 from ivr_engine.agi.session import AgiSession, CommandTrace
 from ivr_engine.calls.call import Call, Flow
 from ivr_engine.journal import JournalWriter
@@ -21,6 +28,9 @@ from ivr_engine.privacy import FULL, JournalPrivacy, journal_record
 log = logging.getLogger(__name__)
 
 FlowFinder = Callable[[str], Flow | None]  # dialled number -> its flow, or None
+
+RESULT_VARIABLE = "IVR_RESULT"  # the dialplan's "running" until the engine lets go cleanly
+FINAL_COMMAND_TIMEOUT = 2.0
 
 
 def describe(trace: CommandTrace, masked: bool = False) -> tuple[str, str]:
@@ -96,7 +106,11 @@ class CallRunner:
         )
         call = Call(session, record)
 
+        last_command = ""
+
         def journal_step(trace: CommandTrace) -> None:
+            nonlocal last_command
+            last_command = trace.command
             record.add_step(*describe(trace, call.masked))
 
         session.observer = journal_step
@@ -106,12 +120,16 @@ class CallRunner:
             if flow is None:
                 log.warning("no flow for dialled number %r", session.dialled)
                 record.finish("no-route", "unknown")
-                await session.set_variable("IVR_RESULT", "no-route")
+                await session.set_variable(RESULT_VARIABLE, "no-route")
                 return
             await flow(call)
             record.finish(call.flow_outcome or "completed", "engine")
+            session.observer = None  # letting go is not part of the caller's call
+            if last_command != "HANGUP":
+                await _let_go(session)
         except CallerHangup:
-            record.finish(f"caller-hangup{_during(call)}", "caller")
+            outcome, side = await _hangup_of(session)
+            record.finish(f"{outcome}{_during(call)}", side)
             raise
         except asyncio.CancelledError:
             record.finish("engine-shutdown", "engine")
@@ -126,3 +144,29 @@ class CallRunner:
 
 def _during(call: Call) -> str:
     return f" after {call.flow_outcome}" if call.flow_outcome else ""
+
+
+async def _let_go(session: AgiSession) -> None:
+    """The flow is over and the caller still there: clear ``IVR_RESULT`` so the dialplan
+    goes on (transfer or hang-up) instead of taking the fallback."""
+    if not session.usable:
+        return
+    try:
+        await session.set_variable(RESULT_VARIABLE, "", timeout=FINAL_COMMAND_TIMEOUT)
+    except AgiError as exc:  # hung up meanwhile, or Asterisk went away: nothing to tell
+        log.debug("could not clear %s on %s: %s", RESULT_VARIABLE, session.channel, exc)
+
+
+async def _hangup_of(session: AgiSession) -> tuple[str, str]:
+    """How a call that hung up really ended: (outcome, hangup side).
+
+    ``caller-hangup`` (caller): the phone side hung up (Asterisk names the channel that
+    did); ``asterisk-hangup`` (asterisk): Asterisk ended the channel itself (a restart or
+    shutdown, an operator's hang-up, lost media); ``connection-lost`` (unknown): the AGI
+    connection closed with nobody left to ask (Asterisk stopped or crashed)."""
+    source = await session.variable_after_hangup("CHANNEL(hangupsource)")
+    if source is None:
+        return "connection-lost", "unknown"
+    if source:
+        return "caller-hangup", "caller"
+    return "asterisk-hangup", "asterisk"

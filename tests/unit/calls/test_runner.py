@@ -12,7 +12,15 @@ from ivr_engine.agi.server import FastAgiServer
 from ivr_engine.calls.call import ALL_KEYS, Call
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.journal import CallRecord, JournalWriter
-from tests.unit.agi.peer import HEADERS, Responder, eventually, fake_call, make_settings
+from tests.unit.agi.peer import (
+    HEADERS,
+    AsteriskPeer,
+    Responder,
+    eventually,
+    fake_call,
+    header_block,
+    make_settings,
+)
 
 CALL_HEADERS = {
     **HEADERS,
@@ -91,20 +99,85 @@ async def test_key_is_said_back_and_journalled(engine: Engine) -> None:
     assert "keys" in kinds and "say_digits" in kinds
 
 
-async def test_caller_hanging_up_mid_prompt_is_journalled_as_such(engine: Engine) -> None:
-    def hang_up_during_welcome(command: str) -> list[str]:
+def hang_up_during_welcome(hangup_source: str) -> Responder:
+    """The welcome is cut by a hang-up; afterwards Asterisk says who hung up (the
+    channel's ``CHANNEL(hangupsource)``, which it still answers on the dead channel)."""
+
+    def responder(command: str) -> list[str]:
         if "hotline/welcome" in command:
             return ["200 result=-1 endpos=2400", "HANGUP"]
         if command.startswith("CHANNEL STATUS"):
             return ["511 Command Not Permitted on a dead channel or intercept routine"]
+        if command == 'GET VARIABLE "CHANNEL(hangupsource)"':
+            return [f"200 result=1 ({hangup_source})"]
         return ["200 result=1" if command.startswith("SET") else "200 result=0"]
 
-    commands = await fake_call(engine.server.port, hang_up_during_welcome, CALL_HEADERS)
+    return responder
+
+
+@pytest.mark.parametrize(
+    ("source", "outcome", "side"),
+    [
+        pytest.param(CALL_HEADERS["agi_channel"], "caller-hangup", "caller", id="caller-bye"),
+        pytest.param("", "asterisk-hangup", "asterisk", id="asterisk-restart"),
+    ],
+)
+async def test_a_hang_up_mid_prompt_is_journalled_with_who_hung_up(
+    engine: Engine, source: str, outcome: str, side: str
+) -> None:
+    commands = await fake_call(engine.server.port, hang_up_during_welcome(source), CALL_HEADERS)
     assert "HANGUP" not in commands  # the engine does not talk to a dead channel
+    assert commands[-1] == 'GET VARIABLE "CHANNEL(hangupsource)"'  # only asks who hung up
     await eventually(lambda: bool(engine.sink.saved) and engine.sink.last().finished)
     record = engine.sink.last()
-    assert (record.outcome, record.hangup_side, record.keys) == ("caller-hangup", "caller", "")
+    assert (record.outcome, record.hangup_side, record.keys) == (outcome, side, "")
     assert engine.server.stats.caller_hangups == 1
+
+
+async def test_asterisk_vanishing_mid_prompt_is_journalled_as_a_lost_connection(
+    engine: Engine,
+) -> None:
+    """Asterisk dies during the welcome: the connection closes with no HANGUP line and
+    nobody left to ask who hung up."""
+    peer = await AsteriskPeer.connect(engine.server.port)
+    await peer.send_raw(header_block(CALL_HEADERS))
+    assert await peer.command() == "ANSWER"
+    await peer.send("200 result=0")
+    assert (await peer.command() or "").startswith('STREAM FILE "hotline/welcome"')
+    await peer.close()
+    await eventually(lambda: bool(engine.sink.saved) and engine.sink.last().finished)
+    record = engine.sink.last()
+    assert (record.outcome, record.hangup_side) == ("connection-lost", "unknown")
+    assert engine.server.stats.caller_hangups == 1
+
+
+async def test_a_flow_ending_with_the_caller_on_the_line_lets_the_dialplan_go_on(
+    engine: Engine,
+) -> None:
+    """The dialplan set IVR_RESULT=running before the call came: a flow that ends without
+    hanging up (a transfer) clears it, unjournalled, so the dialplan does not take the
+    fallback meant for an engine that died mid-call."""
+
+    async def transfer(call: Call) -> None:
+        await call.session.set_variable("IVR_TRANSFER", "8001")
+        call.outcome("transferred:8001")
+
+    sink = MemorySink()
+    writer = JournalWriter(sink)
+    writer.start()
+    server = FastAgiServer(
+        make_settings(), {"hotline": CallRunner({"10086": transfer}.get, writer, "test")}
+    )
+    await server.start()
+    try:
+        commands = await fake_call(server.port, press_during_welcome("1"), CALL_HEADERS)
+    finally:
+        await server.stop()
+        await writer.close()
+    assert commands == ['SET VARIABLE "IVR_TRANSFER" "8001"', 'SET VARIABLE "IVR_RESULT" ""']
+    record = sink.last()
+    assert (record.outcome, record.hangup_side) == ("transferred:8001", "engine")
+    assert [step.kind for step in record.steps] == ["set_variable", "outcome"]
 
 
 async def test_unknown_number_sets_no_route_for_the_dialplan(engine: Engine) -> None:
