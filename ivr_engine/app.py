@@ -59,7 +59,8 @@ def _prompt_ids() -> dict[str, frozenset[str]]:
 class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.instance = socket.gethostname()
+        # One instance per FastAGI port: two engines on one host are told apart (journal, ACD).
+        self.instance = f"{socket.gethostname()}:{settings.agi.port}"
         self.metrics = EngineMetrics()  # GET /metrics; handed to the parts that report
         self.ami = AmiLink(settings.ami, metrics=self.metrics)
         self.loop_monitor = LoopMonitor()
@@ -94,6 +95,7 @@ class Engine:
         self.store = await JournalStore.connect(self.settings.database_url())
         self.journal = JournalWriter(self.store, metrics=self.metrics)
         self.journal.start()
+        await self._close_crashed_calls()
         routes: dict[str, Any] = {}
         if self.settings.acd.enabled:
             routes |= await self._start_acd()
@@ -157,6 +159,22 @@ class Engine:
             shown_url(self.settings.database.url),
         )
 
+    async def _close_crashed_calls(self) -> None:
+        """Records an earlier run of this instance left open died with it: close them (before
+        any call of this run comes)."""
+        assert self.store is not None
+        try:
+            closed = await self.store.close_unfinished(self.instance)
+        except Exception as exc:  # the journal must not keep the hotline from starting
+            log.error("journal: could not close the calls of an earlier run: %s", exc)
+            return
+        if closed:
+            log.warning(
+                "journal: %d call(s) of an earlier run that stopped mid-call closed as "
+                "engine-crashed",
+                len(closed),
+            )
+
     async def _start_acd(self) -> dict[str, Any]:
         """The ACD on the engine's database: configuration synced, routes for Asterisk."""
         settings = self.settings
@@ -170,7 +188,7 @@ class Engine:
         acd = Acd(
             url,
             config,
-            f"{self.instance}:{settings.agi.port}",
+            self.instance,
             poll_interval=settings.acd.poll_interval,
             callback_window_open=lambda: config.callbacks.in_window(
                 calendar.now().strftime("%H:%M")

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-HANGUP_SIDES = frozenset({"caller", "engine", "unknown"})
+# Who ended the call: the caller, the engine, Asterisk itself (a restart, an operator's
+# hang-up), or unknown (the connection was lost, the engine crashed).
+HANGUP_SIDES = frozenset({"caller", "engine", "asterisk", "unknown"})
 
 _MILLISECOND = timedelta(milliseconds=1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Executable, delete, insert, inspect, select, update
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from ivr_engine.database import ClosesOnExit, make_engine
-from ivr_engine.journal.record import CallRecord, Step
+from ivr_engine.journal.record import CallRecord, Step, utc_now
 from ivr_engine.journal.tables import CallRow, StepRow
 
 _IDS_PER_QUERY = 500
@@ -114,6 +115,37 @@ class JournalStore(ClosesOnExit):
             await conn.execute(delete(StepRow).where(StepRow.call_id == record.call_id))
             if steps:
                 await conn.execute(insert(StepRow), steps)
+
+    async def close_unfinished(
+        self, instance: str, outcome: str = "engine-crashed", now: datetime | None = None
+    ) -> list[str]:
+        """Close the records ``instance`` left open: call ids, oldest first.
+
+        For an engine starting up: any record of its own instance still without an end was
+        written by an earlier run that died mid-call (killed, crashed, the host lost power),
+        since a run that stops finishes every record. Each gets ``outcome``, hangup side
+        ``unknown``, and as its end the last moment the journal knew the call was alive (its
+        last step written, else its start), with a ``closed`` step saying when and why.
+        Never call it while ``instance`` has live calls of its own."""
+        closed_at = utc_now() if now is None else now
+        query = (
+            select(CallRow)
+            .where(CallRow.instance == instance, CallRow.ended_at.is_(None))
+            .order_by(CallRow.started_at, CallRow.call_id)
+        )
+        async with self._require_sessions()() as session:
+            records = await _records(session, list((await session.scalars(query)).all()))
+        for record in records:
+            last_seen = max([record.started_at, *(step.at for step in record.steps)])
+            record.finish(outcome, "unknown", at=last_seen)
+            record.add_step(
+                "closed",
+                f"{outcome}: the engine stopped during the call; closed when it started again"
+                f" at {closed_at.isoformat(timespec='seconds')}",
+                at=last_seen,
+            )
+            await self.save(record)
+        return [record.call_id for record in records]
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         """The ``limit`` most recently started calls, newest first, in ``to_dict()`` form."""

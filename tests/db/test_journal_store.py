@@ -259,3 +259,37 @@ async def test_recent_calls_on_missing_sqlite_file_creates_nothing(tmp_path: Pat
     path = tmp_path / "nowhere" / "journal.db"
     assert await recent_calls(sqlite_url(path), 10) == []
     assert not path.parent.exists()
+
+
+async def test_records_left_open_by_a_dead_run_are_closed_at_restart(db_url: str) -> None:
+    """A run of engine-a died with two calls open: at its restart both are closed as
+    engine-crashed, ending at the last moment the journal knew them alive; a finished call
+    and another instance's open call are left alone."""
+    store = await JournalStore.connect(db_url)
+    try:
+        talking = make_record(1)
+        talking.add_step("stream_file", "cm-main-menu", at=T0 + timedelta(seconds=7))
+        just_started = make_record(2, started_at=T0 + timedelta(seconds=3))
+        finished = make_record(3)
+        finished.finish("completed", "engine", at=T0 + timedelta(seconds=9))
+        elsewhere = make_record(4)
+        elsewhere.instance = "engine-b"
+        for record in (talking, just_started, finished, elsewhere):
+            await store.save(record)
+
+        restart = T0 + timedelta(minutes=5)
+        closed = await store.close_unfinished("engine-a", now=restart)
+        assert closed == [talking.call_id, just_started.call_id]
+        for record, last_seen in ((talking, T0 + timedelta(seconds=7)), (just_started, None)):
+            got = await store.get(record.call_id)
+            assert got is not None
+            end = last_seen or record.started_at
+            assert (got["outcome"], got["hangup_side"]) == ("engine-crashed", "unknown")
+            assert datetime.fromisoformat(got["ended_at"]) == end
+            kind, detail = got["steps"][-1]["kind"], got["steps"][-1]["detail"]
+            assert kind == "closed" and "started again at 2024-03-01T10:05:00" in detail, detail
+        assert (await store.get(finished.call_id) or {})["outcome"] == "completed"
+        assert (await store.get(elsewhere.call_id) or {})["ended_at"] is None
+        assert await store.close_unfinished("engine-a") == []  # nothing left open
+    finally:
+        await store.close()
