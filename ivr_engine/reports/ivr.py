@@ -111,7 +111,8 @@ async def build(engine: AsyncEngine, params: IntervalParams, settings: Settings)
         "Asked for agent: the call reached a queue node. Transferred: the IVR passed the"
         " call to another number; a call to another hotline line is then counted again"
         " there. Failed: the engine could not finish the call (no menu for the number, a"
-        " fault, the engine stopping) and the dialplan's fallback took it.",
+        " fault, the engine stopping or crashing) and the dialplan's fallback took it, or"
+        " Asterisk cut the call (a restart).",
         f"Baseline to beat: {BASELINE_PCT} % contained, {BASELINE_S} s average in the IVR.",
     ]
     if nuisance:

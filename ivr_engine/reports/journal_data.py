@@ -59,20 +59,22 @@ def node_of(detail: str) -> tuple[str, str]:
     return node, kind.rstrip(")")
 
 
-FAILED = ("no-route", "engine-shutdown")
+FAILED = ("no-route", "engine-shutdown", "engine-crashed")  # the dialplan's fallback took them
+CUT = ("asterisk-hangup", "connection-lost")  # Asterisk cut the call (a restart, say)
 
 
 def classify(call: JournalCall) -> str:
     """How a call left the IVR: ``agent`` (it reached a queue node), ``transferred`` (to
     another number), ``failed`` (the engine could not finish it: no menu for the number, a
-    fault, the engine stopping; the dialplan's fallback took over) or ``contained``
+    fault, the engine stopping or crashing; the dialplan's fallback took over; or Asterisk
+    cut it) or ``contained``
     (it ended in the IVR: served, or the caller hung up there)."""
     if call.asked_for_agent:
         return "agent"
     outcome = call.outcome or ""
     if outcome.startswith("transferred:"):
         return "transferred"
-    if outcome in FAILED or outcome.startswith("error"):
+    if outcome in FAILED or outcome.startswith(("error", *CUT)):
         return "failed"
     return "contained"
 
