@@ -37,10 +37,12 @@ from tests.unit.agi.peer import (
 
 SEED = 20250616
 CONNECTIONS = 360  # generated hostile connections per run
-AT_ONCE = 24  # of them in flight together
+AT_ONCE = 40  # of them in flight together
 MAX_LAG = 0.2  # seconds: a generous bound on blocking, not a speed target
-COMMAND_TIMEOUT = 0.25
-HEADER_TIMEOUT = 0.25
+# Deadlines long enough for a good call on a loaded machine, short enough for the stalls.
+COMMAND_TIMEOUT = 1.0
+HEADER_TIMEOUT = 0.5
+STALL = 1.2  # longer than both
 MAX_HEADER_BYTES = 2048
 BIG_LINE = 70 * 1024  # longer than the session's stream limit (64 KiB)
 
@@ -122,10 +124,10 @@ def _hostile_header(rng: random.Random) -> list[Action]:
         lines = b"".join(f"agi_arg_{n}: {'y' * 50}\n".encode() for n in range(1, 200))
         return [Send(lines), Stall(0.05), Send(lines)]
     if kind == 6:  # a good start, then nothing (stall past the header deadline)
-        return [Send(GOOD_HEADER[: rng.randrange(1, len(GOOD_HEADER) - 1)]), Stall(0.5)]
+        return [Send(GOOD_HEADER[: rng.randrange(1, len(GOOD_HEADER) - 1)]), Stall(STALL)]
     if kind == 7:  # a byte at a time, slowly
         slow: list[Action] = [Send(bytes([byte])) for byte in GOOD_HEADER[:40]]
-        return [*slow, Stall(0.4)]
+        return [*slow, Stall(STALL)]
     return [Send(b"agi_network: yes\r\n" + _garbage(rng, 200) + b"\n\n")]  # garbage lines
 
 
@@ -142,7 +144,7 @@ def _hostile_reply(rng: random.Random) -> list[Action]:
     if kind == 4:  # HANGUP before the reply, or instead of it
         return [Reply(rng.choice([b"HANGUP\n200 result=0\n", b"HANGUP\n", b"HANGUP\nHANGUP\n"]))]
     if kind == 5:  # no reply at all: the command's deadline
-        return [Reply(b""), Stall(0.5)]
+        return [Reply(b""), Stall(STALL)]
     if kind == 6:  # "trying" forever
         return [Reply(b"100 Trying...\n" * rng.randrange(1, 500))]
     if kind == 7:  # a usage block that never ends
@@ -183,7 +185,7 @@ async def play(port: int, actions: list[Action]) -> None:
     """Run one hostile peer to its end, then close; the engine may close first."""
     peer = await AsteriskPeer.connect(port)
     try:
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(10):
             for action in actions:
                 if isinstance(action, Stall):
                     await asyncio.sleep(action.seconds)
