@@ -2,8 +2,11 @@
 
 panoramisk's ``Manager`` reconnects on its own with unowned ``call_later`` callbacks and sends
 actions without a timeout. ``AmiLink`` owns the connection instead: one supervisor task
-connects, logs in, installs an event filter, pings, and on any loss reconnects with
-exponential back-off. Every action has a timeout. ``state`` feeds the health check.
+connects, logs in, installs an event filter, pings, and on any loss reconnects: every
+``reconnect_min`` seconds while the port refuses (Asterisk restarting: the link is back
+within that of Asterisk listening again), with exponential back-off up to
+``reconnect_max`` for any other failure (timeouts, a refused login). Every action has a
+timeout. ``state`` feeds the health check.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ class AmiLink:
         self._manager: _SupervisedManager | None = None
         self._lost = asyncio.Event()
         self._up = asyncio.Event()
+        self._next_session = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._handler_tasks: set[asyncio.Future[None]] = set()
 
@@ -116,6 +120,11 @@ class AmiLink:
         except TimeoutError:
             return False
         return True
+
+    def next_session(self) -> asyncio.Event:
+        """An event set when the next AMI session is up (after a loss: Asterisk is back).
+        Take it before the work after which to wait for it, so no reconnect is missed."""
+        return self._next_session
 
     def on_event(self, pattern: str, handler: EventHandler) -> None:
         """Call ``handler`` for events whose name matches ``pattern`` (fnmatch style)."""
@@ -157,34 +166,47 @@ class AmiLink:
 
     # -- supervision ------------------------------------------------------------------
     async def _supervise(self) -> None:
-        delay = self.settings.reconnect_min
+        settings = self.settings
+        delay = settings.reconnect_min  # after a failure other than "refused": doubles
         first = True
+        failures = 0  # attempts failed in a row
         while True:
             self.state = LinkState.CONNECTING
+            wait = delay
             try:
                 await self._connect()
             except (OSError, TimeoutError, AmiUnavailable) as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning(
-                    "AMI connect to %s:%s failed: %s (retry in %.1fs)",
-                    self.settings.host,
-                    self.settings.port,
-                    self.last_error,
-                    delay,
-                )
+                failures += 1
+                if isinstance(exc, ConnectionRefusedError):
+                    # Nothing listens (Asterisk is restarting): asking again costs nothing,
+                    # so ask often, and the link is back soon after Asterisk is.
+                    wait = settings.reconnect_min
+                else:
+                    delay = min(delay * 2, settings.reconnect_max)
+                # Once per outage, then once a minute: not a line every half second.
+                if failures == 1 or failures % max(1, round(60 / wait)) == 0:
+                    log.warning(
+                        "AMI connect to %s:%s failed (%d in a row): %s (retrying every %.1fs)",
+                        settings.host,
+                        settings.port,
+                        failures,
+                        self.last_error,
+                        wait,
+                    )
             else:
                 if not first:
                     self.reconnects += 1
                 first = False
-                delay = self.settings.reconnect_min
-                log.info("AMI link up (%s:%s)", self.settings.host, self.settings.port)
+                failures = 0
+                delay = wait = settings.reconnect_min
+                log.info("AMI link up (%s:%s)", settings.host, settings.port)
                 await self._watch()
                 log.warning("AMI link lost: %s", self.last_error)
             self._close_manager()
             self._up.clear()
             self.state = LinkState.BACKING_OFF
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.settings.reconnect_max)
+            await asyncio.sleep(wait)
 
     async def _connect(self) -> None:
         self._lost.clear()
@@ -224,6 +246,8 @@ class AmiLink:
         self.connected_since = time.monotonic()
         self.last_error = None
         self._up.set()
+        self._next_session.set()  # wakes whoever waits for a new session (the reconciler)
+        self._next_session = asyncio.Event()
 
     async def _watch(self) -> None:
         """Ping every few seconds; return when the connection is lost or a ping fails."""

@@ -139,3 +139,40 @@ async def test_events_reach_handlers_and_a_failing_handler_is_contained(ami: Fak
         assert link.state is LinkState.CONNECTED
     finally:
         await link.stop()
+
+
+async def test_while_the_port_refuses_the_link_keeps_asking_often_and_is_back_at_once() -> None:
+    """Asterisk restarting: nothing listens for a while. Refused connects cost nothing, so
+    the link does not back off from them; it is up as soon as Asterisk listens again (a
+    doubling back-off up to reconnect_max would still be waiting seconds after that)."""
+    peer = FakeAmi()
+    await peer.start()
+    port = peer.port
+    await peer.stop()
+    settings = _settings(port).model_copy(update={"reconnect_max": 30.0})
+    link = AmiLink(settings)
+    link.start()
+    try:
+        await asyncio.sleep(4.0)  # ~80 refused attempts at reconnect_min (0.05 s)
+        assert "ConnectionRefusedError" in (link.last_error or "")
+        await peer.start(port)
+        # Doubling from 0.05 s, the attempts would be at 3.15 s, then 6.35 s.
+        assert await link.wait_connected(1.5)
+    finally:
+        await link.stop()
+        await peer.stop()
+
+
+async def test_a_new_session_is_announced_to_whoever_waits_for_it(ami: FakeAmi) -> None:
+    link = AmiLink(_settings(ami.port))
+    link.start()
+    try:
+        assert await link.wait_connected(2.0)
+        upcoming = link.next_session()
+        assert not upcoming.is_set()
+        ami.drop_all()
+        await asyncio.wait_for(upcoming.wait(), 3.0)
+        assert link.reconnects == 1
+        assert link.next_session() is not upcoming  # the next one is still to come
+    finally:
+        await link.stop()
