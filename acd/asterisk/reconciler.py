@@ -1,5 +1,5 @@
-"""Keep the ACD's store true to Asterisk: at start, after every AMI reconnect, and every
-``interval`` seconds.
+"""Keep the ACD's store true to Asterisk: at start, as soon as a new AMI session is up
+(Asterisk restarted), and every ``interval`` seconds.
 
 Events get lost: the engine is killed mid-call, an AMI session drops a hang-up. The
 reconciler asks Asterisk for its live channels (``CoreShowChannels``) and device states
@@ -10,6 +10,7 @@ reserved or on a call, and waiting calls whose caller is gone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from acd.asterisk.channels import live_channels
@@ -37,6 +38,9 @@ class Reconciler:
         while True:
             if not await self.ami.wait_connected(self.interval):
                 continue
+            # A new AMI session (Asterisk restarted: every channel it had is gone) cuts the
+            # pause short: the store is set right at once, not an interval later.
+            reconnected = self.ami.next_session()
             fresh = self.ami.connected_since != seen_connection
             seen_connection = self.ami.connected_since
             try:
@@ -50,7 +54,8 @@ class Reconciler:
                 self.acd.metrics.error("acd_database")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("reconcile failed: %s", self.last_error)
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reconnected.wait(), self.interval)
 
     async def run_once(self) -> list[str]:
         live = await live_channels(self.ami)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import pytest
 
 from acd.agents import STUCK_GRACE, AgentState
@@ -107,3 +110,33 @@ async def test_a_caller_whose_channel_is_gone_is_abandoned(
         "call call-1: abandoned"
     ]
     assert await call_row(acd, "call-1") is None
+
+
+async def test_a_new_ami_session_is_reconciled_at_once_not_an_interval_later(
+    acd: Acd, clock: FakeClock, ami: FakeAmi, link: AmiLink
+) -> None:
+    """Asterisk restarted: the reconciler runs as soon as the link is back, though its
+    interval (an hour here) is far from over."""
+    ami.answer_list("CoreShowChannels", "CoreShowChannel", [])
+    ami.answer_list("DeviceStateList", "DeviceStateChange", [])
+    reconciler = Reconciler(acd, link, DeviceStates(), interval=3600.0)
+    running = asyncio.create_task(reconciler.run())
+    try:
+        for _ in range(400):
+            if reconciler.runs:
+                break
+            await asyncio.sleep(0.005)
+        assert reconciler.runs == 1
+        await acd.enqueue("call-1", "sales", unique_id="1790000000.1")  # its caller is gone
+        clock.advance(STUCK_GRACE + 1)
+        ami.drop_all()
+        for _ in range(600):
+            if reconciler.runs == 2:
+                break
+            await asyncio.sleep(0.005)
+        assert (reconciler.runs, reconciler.repairs) == (2, 1)
+        assert await call_row(acd, "call-1") is None
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
