@@ -18,6 +18,8 @@ HANGUP_LINE = "HANGUP"
 MAX_USAGE_LINES = 200
 
 _HEADER_LINE = re.compile(r"(agi_[A-Za-z0-9_]+): ?(.*)")
+_HEADER_BLOCK = re.compile(r"(?:agi_[A-Za-z0-9_]+:[^\n]*\n)+")
+_HEADER_PAIR = re.compile(r"(agi_[A-Za-z0-9_]+): ?([^\n]*?)\r?\n")
 _REPLY_LINE = re.compile(r"(\d{3})(?:[ -](.*))?")
 _RESULT = re.compile(r"result=(\S*)(?: \((.*)\))?((?: [A-Za-z0-9_]+=\S*)*)")
 _RESULT_PREFIX = re.compile(r"result=(\S*) ?(.*)")
@@ -68,16 +70,15 @@ def parse_header_block(block: bytes) -> dict[str, str]:
         text = block.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise AgiProtocolError("garbage", "header block is not UTF-8") from exc
-    lines = text.split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    if not lines:
+    if not text:
         raise AgiProtocolError("garbage", "empty header block")
-    headers: dict[str, str] = {}
-    for line in lines:
-        key, value = header_line(line.removesuffix("\r"))
-        headers[key] = value
-    return headers
+    if not text.endswith("\n"):
+        text += "\n"
+    if _HEADER_BLOCK.fullmatch(text) is not None:  # every line well formed: take them all
+        return dict(_HEADER_PAIR.findall(text))
+    for line in text.split("\n"):  # find the line at fault
+        header_line(line.removesuffix("\r"))
+    raise AgiProtocolError("garbage", "header block is not AGI headers")  # pragma: no cover
 
 
 def header_block_end(data: bytes | bytearray) -> tuple[int, int] | None:

@@ -23,7 +23,6 @@ from ivr_engine.agi.protocol import (
     finish_reply,
     parse_reply,
     quote,
-    read_raw,
     result_int,
 )
 from ivr_engine.metrics.hooks import NO_METRICS, Metrics
@@ -45,7 +44,6 @@ class CommandTrace:
 
 
 Observer = Callable[[CommandTrace], None]
-_EARLY = 0.001  # a deadline timer firing this close to its deadline counts as on time
 
 
 class AgiSession:
@@ -291,9 +289,11 @@ class AgiSession:
             if writer.transport.get_write_buffer_size():  # the socket took not all of it
                 await self._drain(deadline, timeout)
             try:
-                line = decode_line(await read_raw(reader))
+                line = decode_line(await reader.readuntil(b"\n"))
             except (asyncio.IncompleteReadError, ConnectionError) as exc:
                 raise CallerHangup("Asterisk closed the AGI connection") from exc
+            except asyncio.LimitOverrunError as exc:
+                raise AgiProtocolError("oversized", "line longer than the stream limit") from exc
             # The usual reply is one line: parse it here; anything else reads on.
             hangup = False
             if line.startswith("200 "):
@@ -340,7 +340,7 @@ class AgiSession:
         if deadline is None:
             return  # no command in flight: the next one arms the timer again
         loop = asyncio.get_running_loop()
-        if deadline - loop.time() > _EARLY:
+        if loop.time() < deadline:  # moved on by a later command, or woken a hair early
             self._timer = loop.call_at(deadline, self._check_deadline)
             return
         # The reply is overdue: the waiting read raises it, and the session is broken.

@@ -10,7 +10,7 @@ import pytest
 from ivr_engine.agi.errors import AgiProtocolError, AgiTimeout
 from ivr_engine.agi.protocol import header_block_end, parse_header_block
 from ivr_engine.agi.server import FastAgiServer
-from ivr_engine.agi.session import AgiSession
+from ivr_engine.agi.session import AgiSession, CommandTrace
 from tests.unit.agi.conftest import Call
 from tests.unit.agi.peer import HEADERS, AsteriskPeer, header_block, make_settings, until_closed
 
@@ -48,6 +48,17 @@ async def test_each_command_gets_its_own_deadline(call: Call) -> None:
         await asyncio.sleep(0.25)
         await peer.send(f"200 result=1 ({n})")
         assert await task == str(n)
+
+
+async def test_a_timeout_never_ends_a_command_before_its_time(call: Call) -> None:
+    session, _ = call
+    traces: list[CommandTrace] = []
+    session.observer = traces.append
+    with pytest.raises(AgiTimeout):
+        await session.get_variable("X", timeout=0.15)
+    [trace] = traces
+    assert trace.error_type is AgiTimeout
+    assert trace.duration >= 0.15
 
 
 async def test_release_stops_the_deadline_timer(call: Call) -> None:
