@@ -242,9 +242,9 @@ async def test_no_secret_in_logs_answers_or_command_output(tmp_path: Path) -> No
 
         log = run.log()
         assert "AMI connect" in log and "login refused" in log  # the failures did happen
-        assert log.count("AMI connect") >= 2  # ... and were retried
         logins = [a for a in ami.actions if a.get("Action", "").lower() == "login"]
-        assert logins and all(a.get("Secret") == AMI_SECRET for a in logins)  # it was sent
+        assert len(logins) >= 2  # ... and the login was tried again, with the secret sent
+        assert all(a.get("Secret") == AMI_SECRET for a in logins)
         assert _leaks(log, secrets) == [], log[-3000:]
         assert f"no flow for dialled number '{UNROUTED[:3]}****{UNROUTED[-4:]}'" in log
         assert CALLER not in log and UNROUTED not in log  # numbers masked in every line
