@@ -20,11 +20,11 @@ File shape (see ``config/acd.yaml`` for a commented example)::
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from acd.agents import AgentPolicy, PauseReasons
@@ -40,9 +40,12 @@ from acd.routing import (
     Step,
     check_queues,
 )
+from ivr_engine.menus.yaml_source import YamlSourceError, located, parse_yaml
 from ivr_engine.settings import PROJECT_ROOT
 
 DEFAULT_ACD_FILE = PROJECT_ROOT / "config" / "acd.yaml"
+MAX_FILE_BYTES = 1024 * 1024
+MAX_AGENTS = 10_000  # in one range and in the whole file
 
 
 class AcdConfigError(ValueError):
@@ -120,14 +123,31 @@ class AcdConfig:
 
 
 def load_config(path: str | Path = DEFAULT_ACD_FILE) -> AcdConfig:
+    """Read and check the file; every problem is ``file: line N: where: what``.
+
+    The file is read as the menus are (``ivr_engine.menus.yaml_source``): at most
+    ``MAX_FILE_BYTES``, no anchors or aliases, no tags, one document, bounded nesting.
+    """
     source = str(path)
     try:
-        raw: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        with Path(path).open("rb") as stream:
+            content = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise AcdConfigError(source, [f"cannot read: {exc.strerror}"]) from exc
-    except yaml.YAMLError as exc:
-        raise AcdConfigError(source, [f"not valid YAML: {exc}"]) from exc
-    return parse_config(raw, source)
+    if len(content) > MAX_FILE_BYTES:
+        raise AcdConfigError(source, [f"the file is larger than {MAX_FILE_BYTES} bytes"])
+    try:
+        parsed = parse_yaml(content)
+    except YamlSourceError as exc:
+        problems = [
+            f"not valid YAML: line {p.line}: {p.reason.removeprefix('not valid YAML: ')}"
+            for p in exc.problems
+        ]
+        raise AcdConfigError(source, problems) from exc
+    try:
+        return parse_config(parsed.data, source)
+    except AcdConfigError as exc:
+        raise AcdConfigError(source, [located(p, parsed) for p in exc.problems]) from exc
 
 
 def parse_config(raw: Any, source: str = "<data>") -> AcdConfig:
@@ -164,7 +184,22 @@ def expand_ids(ids: str | int | list[str | int]) -> list[str]:
         return [text]
     if not (first.isdigit() and last.isdigit() and int(first) <= int(last)):
         raise ValueError(f"{text!r} is not a range like 8001-8010")
+    if int(last) - int(first) >= MAX_AGENTS:
+        raise ValueError(f"{text!r} is more than {MAX_AGENTS} agents")
     return [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
+
+
+def _only_id_fields(template: str) -> bool:
+    """True if the template's only fields are plain ``{id}`` (no ``{id.attr}``, no
+    ``{id:>999999}``: a format spec can build a string of any size)."""
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:  # an unmatched brace
+        return False
+    return all(
+        name is None or (name == "id" and not spec and conversion is None)
+        for _, name, spec, conversion in fields
+    )
 
 
 class _Builder:
@@ -260,15 +295,16 @@ class _Builder:
         except ValueError as exc:
             self.problems.append(f"{where}.ids: {exc}")
             return
-        try:
-            made = [
-                AgentConfig(
-                    i, group.name.format(id=i), group.endpoint.format(id=i), dict(group.skills)
-                )
-                for i in ids
-            ]
-        except (KeyError, IndexError, ValueError) as exc:
-            self.problems.append(f"{where}: name and endpoint may use {{id}} only ({exc!r})")
+        odd = [t for t in (group.name, group.endpoint) if not _only_id_fields(t)]
+        if odd:
+            self.problems.append(f"{where}: name and endpoint may use {{id}} only ({odd[0]!r})")
+            return
+        made = [
+            AgentConfig(i, group.name.format(id=i), group.endpoint.format(id=i), dict(group.skills))
+            for i in ids
+        ]
+        if len(agents) + len(made) > MAX_AGENTS:
+            self.problems.append(f"{where}.ids: more than {MAX_AGENTS} agents in all")
             return
         for agent in made:
             if agent.id in agents:

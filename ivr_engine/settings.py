@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,11 +21,13 @@ from pydantic import (
     model_validator,
 )
 
+from ivr_engine.menus.yaml_source import YamlSource, YamlSourceError, parse_yaml
 from ivr_engine.reports.service_level import ServiceLevelDefinition
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "config" / "engine.yaml"
 ENV_PREFIX = "IVR_ENGINE_"
+MAX_SETTINGS_BYTES = 1024 * 1024
 
 
 class _Section(BaseModel):
@@ -203,12 +204,13 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     return overrides
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """Where and what, without the snippet of the file PyYAML quotes (it may hold a secret)."""
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem or exc.context}"
-    return type(exc).__name__
+def _reason(err: Any, source: YamlSource, overridden: set[tuple[str, str]]) -> str:
+    """``line N: section.key: what`` (or the environment variable that set it)."""
+    loc = tuple(str(part) for part in err["loc"])
+    where = ".".join(loc)
+    if len(loc) >= 2 and (loc[0], loc[1]) in overridden:
+        return f"{ENV_PREFIX}{loc[0].upper()}__{loc[1].upper()}: {where}: {err['msg']}"
+    return f"line {source.line_of(loc)}: {where}: {err['msg']}"
 
 
 def load_settings(
@@ -218,24 +220,35 @@ def load_settings(
     env = dict(os.environ if environ is None else environ)
     chosen = Path(path or env.get(ENV_PREFIX + "SETTINGS") or DEFAULT_SETTINGS_FILE)
     try:
-        raw: Any = yaml.safe_load(chosen.read_text(encoding="utf-8")) or {}
+        with chosen.open("rb") as stream:
+            content = stream.read(MAX_SETTINGS_BYTES + 1)
     except OSError as exc:
         raise SettingsError(f"{chosen}: cannot read settings: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"{chosen}: not valid YAML: {_yaml_problem(exc)}") from exc
+    if len(content) > MAX_SETTINGS_BYTES:
+        raise SettingsError(f"{chosen}: the file is larger than {MAX_SETTINGS_BYTES} bytes")
+    try:
+        # The same careful reader as the menus: no aliases, no tags, no second document,
+        # bounded nesting; problems say the line, never quote the file (it holds secrets).
+        source = parse_yaml(content, allow_empty=True)
+    except YamlSourceError as exc:
+        found = "; ".join(
+            f"line {p.line}: {p.reason.removeprefix('not valid YAML: ')}" for p in exc.problems
+        )
+        raise SettingsError(f"{chosen}: not valid YAML: {found}") from exc
+    raw: Any = {} if source.data is None else source.data
     if not isinstance(raw, dict):
         raise SettingsError(f"{chosen}: the settings must be a mapping of sections")
+    overridden: set[tuple[str, str]] = set()
     for section, values in _env_overrides(env).items():
         current = raw.setdefault(section, {})
         if not isinstance(current, dict):
             raise SettingsError(f"{chosen}: section {section!r} must be a mapping")
         current.update(values)
+        overridden |= {(section, key) for key in values}
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        reasons = "; ".join(_reason(err, source, overridden) for err in exc.errors())
         raise SettingsError(f"{chosen}: invalid settings: {reasons}") from exc
     settings.source = str(chosen)
     return settings

@@ -72,6 +72,14 @@ class YamlSource:
         return self.lines.get(here, 1)
 
 
+def located(problem: str, source: YamlSource) -> str:
+    """``"line N: where: what"`` for a ``"where: what"`` problem whose where is a dotted
+    path into the file (``queues.vip.priority``); the line of the nearest part found."""
+    where = problem.partition(": ")[0]
+    path = tuple(int(part) if part.isdigit() else part for part in where.split("."))
+    return f"line {source.line_of(path)}: {problem}"
+
+
 def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     """The bytes of a file, refused (without reading it all) when over ``max_bytes``."""
     try:
@@ -90,8 +98,13 @@ def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     return content
 
 
-def parse_yaml(content: bytes | str, max_depth: int = MAX_DEPTH) -> YamlSource:
-    """Plain data (dicts, lists, str, int, float, bool, None) and the line of every path."""
+def parse_yaml(
+    content: bytes | str, max_depth: int = MAX_DEPTH, *, allow_empty: bool = False
+) -> YamlSource:
+    """Plain data (dicts, lists, str, int, float, bool, None) and the line of every path.
+
+    ``allow_empty``: a file with no document (empty, or comments only) is ``None`` data
+    instead of a problem."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8")
@@ -125,6 +138,8 @@ def parse_yaml(content: bytes | str, max_depth: int = MAX_DEPTH) -> YamlSource:
     if problems:
         raise YamlSourceError(sorted(problems, key=lambda p: p.line))
     if builder.documents == 0:
+        if allow_empty:
+            return YamlSource(None)
         raise YamlSourceError([YamlProblem(0, "the file is empty")])
     return YamlSource(builder.root, builder.lines)
 

@@ -198,5 +198,5 @@ def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(AcdConfigError, match=r"bad\.yaml: not valid YAML"):
         load_config(bad)
     bad.write_text("- a list\n")
-    with pytest.raises(AcdConfigError, match=r"bad\.yaml: \(top\): "):
+    with pytest.raises(AcdConfigError, match=r"bad\.yaml: line 1: \(top\): "):
         load_config(bad)
