@@ -59,14 +59,18 @@ class IncrementalAmiProtocol(AMIProtocol):  # type: ignore[misc]
                 log.info("AMI protocol version: %r", self.version)
         start = max(0, len(self._buffer) - len(SEPARATOR) + 1)  # a separator split in two
         buffer = self._buffer + text
+        begin = 0  # where the next message starts: messages are cut out, never the rest
         while (end := buffer.find(SEPARATOR, start)) >= 0:
-            part, buffer, start = buffer[:end], buffer[end + len(SEPARATOR) :], 0
+            part = buffer[begin:end]
+            begin = start = end + len(SEPARATOR)
             if self._skipping:
                 self._skipping = False  # the end of the message that was too long
             elif len(part) > self.max_message_chars:
                 self._drop("oversized", part)
             else:
                 self._message(part)
+        if begin:
+            buffer = buffer[begin:]
         if len(buffer) > self.max_message_chars:
             if not self._skipping:
                 self._drop("oversized", buffer)
