@@ -18,6 +18,17 @@ HANGUP_SIDES = frozenset({"caller", "engine", "asterisk", "unknown"})
 
 _MILLISECOND = timedelta(milliseconds=1)
 
+# A caller who floods the keypad, or a menu that loops, must not grow a record without
+# bound. The keys keep their first MAX_KEYS, then KEYS_CUT; the steps keep their first
+# STEPS_HEAD, one "truncated" step saying how many were left out, and the newest
+# STEPS_TAIL (so the end of the call, its outcome, is always there).
+MAX_KEYS = 256
+KEYS_CUT = "…"
+STEPS_HEAD = 400
+STEPS_TAIL = 200
+MAX_STEPS = STEPS_HEAD + 1 + STEPS_TAIL
+TRUNCATED = "truncated"
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -70,17 +81,38 @@ class CallRecord:
     def finished(self) -> bool:
         return self.ended_at is not None
 
+    @property
+    def truncated(self) -> bool:
+        """True once keys or steps were cut (see MAX_KEYS, MAX_STEPS)."""
+        return self.keys.endswith(KEYS_CUT) or (
+            len(self.steps) > STEPS_HEAD and self.steps[STEPS_HEAD].kind == TRUNCATED
+        )
+
     def add_step(self, kind: str, detail: str = "", at: datetime | None = None) -> Step:
         step = Step(utc_now() if at is None else at, kind, detail)
-        self.steps.append(step)
+        steps = self.steps
+        if len(steps) >= MAX_STEPS:
+            marker = steps[STEPS_HEAD]
+            # The first time the marker takes the place of a step: two are left out.
+            left_out = int(marker.detail.split()[0]) + 1 if marker.kind == TRUNCATED else 2
+            steps[STEPS_HEAD] = Step(marker.at, TRUNCATED, f"{left_out} steps left out")
+            del steps[STEPS_HEAD + 1]  # the oldest of the newest
+        steps.append(step)
         return step
 
     def add_keys(self, keys: str, at: datetime | None = None) -> None:
-        """Record keys the caller pressed (appended in order) and a ``keys`` step."""
+        """Record keys the caller pressed (appended in order) and a ``keys`` step.
+
+        Past MAX_KEYS the keys end with KEYS_CUT and no more are kept."""
         if not keys:
             return
+        if self.keys.endswith(KEYS_CUT):
+            return
+        room = MAX_KEYS - len(self.keys)
+        if len(keys) > room:
+            keys = keys[:room] + KEYS_CUT
         self.keys += keys
-        self.add_step("keys", keys, at)
+        self.add_step("keys", keys[:MAX_KEYS] if len(keys) > MAX_KEYS else keys, at)
 
     def finish(self, outcome: str, hangup_side: str, at: datetime | None = None) -> bool:
         """End the call. The first finish wins; later calls change nothing and return False."""
