@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -231,8 +232,14 @@ def load_settings(
         # bounded nesting; problems say the line, never quote the file (it holds secrets).
         source = parse_yaml(content, allow_empty=True)
     except YamlSourceError as exc:
+        cause = exc.__cause__
+        column = ""  # a syntax error knows its column too
+        if isinstance(cause, yaml.MarkedYAMLError) and cause.problem_mark is not None:
+            column = f", column {cause.problem_mark.column + 1}"
         found = "; ".join(
-            f"line {p.line}: {p.reason.removeprefix('not valid YAML: ')}" for p in exc.problems
+            f"line {p.line}{column if p.reason.startswith('not valid YAML') else ''}: "
+            + p.reason.removeprefix("not valid YAML: ")
+            for p in exc.problems
         )
         raise SettingsError(f"{chosen}: not valid YAML: {found}") from exc
     raw: Any = {} if source.data is None else source.data
