@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from ivr_engine.menus.yaml_source import YamlSource, YamlSourceError, parse_yaml
+from ivr_engine.menus.yaml_source import EMPTY, YamlSource, YamlSourceError, parse_yaml
 from ivr_engine.reports.service_level import ServiceLevelDefinition
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -205,6 +205,20 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     return overrides
 
 
+def _yaml_refused(chosen: Path, exc: YamlSourceError) -> SettingsError:
+    """The file's problems by line (and column, for a syntax error), never its text."""
+    cause = exc.__cause__
+    column = ""
+    if isinstance(cause, yaml.MarkedYAMLError) and cause.problem_mark is not None:
+        column = f", column {cause.problem_mark.column + 1}"
+    found = "; ".join(
+        f"line {p.line}{column if p.reason.startswith('not valid YAML') else ''}: "
+        + p.reason.removeprefix("not valid YAML: ")
+        for p in exc.problems
+    )
+    return SettingsError(f"{chosen}: not valid YAML: {found}")
+
+
 def _reason(err: Any, source: YamlSource, overridden: set[tuple[str, str]]) -> str:
     """``line N: section.key: what`` (or the environment variable that set it)."""
     loc = tuple(str(part) for part in err["loc"])
@@ -230,18 +244,11 @@ def load_settings(
     try:
         # The same careful reader as the menus: no aliases, no tags, no second document,
         # bounded nesting; problems say the line, never quote the file (it holds secrets).
-        source = parse_yaml(content, allow_empty=True)
+        source = parse_yaml(content)
     except YamlSourceError as exc:
-        cause = exc.__cause__
-        column = ""  # a syntax error knows its column too
-        if isinstance(cause, yaml.MarkedYAMLError) and cause.problem_mark is not None:
-            column = f", column {cause.problem_mark.column + 1}"
-        found = "; ".join(
-            f"line {p.line}{column if p.reason.startswith('not valid YAML') else ''}: "
-            + p.reason.removeprefix("not valid YAML: ")
-            for p in exc.problems
-        )
-        raise SettingsError(f"{chosen}: not valid YAML: {found}") from exc
+        if exc.problems != [EMPTY]:
+            raise _yaml_refused(chosen, exc) from exc
+        source = YamlSource(None)  # empty, or comments only: the defaults
     raw: Any = {} if source.data is None else source.data
     if not isinstance(raw, dict):
         raise SettingsError(f"{chosen}: the settings must be a mapping of sections")

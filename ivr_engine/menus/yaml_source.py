@@ -53,6 +53,9 @@ class YamlProblem:
     reason: str
 
 
+EMPTY = YamlProblem(0, "the file is empty")
+
+
 class YamlSourceError(Exception):
     def __init__(self, problems: Sequence[YamlProblem]) -> None:
         self.problems = list(problems)
@@ -98,13 +101,8 @@ def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     return content
 
 
-def parse_yaml(
-    content: bytes | str, max_depth: int = MAX_DEPTH, *, allow_empty: bool = False
-) -> YamlSource:
-    """Plain data (dicts, lists, str, int, float, bool, None) and the line of every path.
-
-    ``allow_empty``: a file with no document (empty, or comments only) is ``None`` data
-    instead of a problem."""
+def parse_yaml(content: bytes | str, max_depth: int = MAX_DEPTH) -> YamlSource:
+    """Plain data (dicts, lists, str, int, float, bool, None) and the line of every path."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8")
@@ -138,9 +136,7 @@ def parse_yaml(
     if problems:
         raise YamlSourceError(sorted(problems, key=lambda p: p.line))
     if builder.documents == 0:
-        if allow_empty:
-            return YamlSource(None)
-        raise YamlSourceError([YamlProblem(0, "the file is empty")])
+        raise YamlSourceError([EMPTY])
     return YamlSource(builder.root, builder.lines)
 
 
