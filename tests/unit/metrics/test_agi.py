@@ -150,7 +150,7 @@ async def test_a_command_timeout_is_counted_and_timed(metrics: EngineMetrics, se
     assert errors(metrics, "agi_protocol") == 0
     assert count(metrics, "get_variable") == 1
     total = value(metrics, "ivr_agi_command_seconds_sum", verb="get_variable")
-    assert total is not None and total >= 0.2
+    assert total is not None and total >= 0.1  # the wait is recorded
     assert value(metrics, "ivr_agi_sessions_total", outcome="handler_error") == 1
 
 
