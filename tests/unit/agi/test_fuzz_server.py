@@ -38,7 +38,7 @@ from tests.unit.agi.peer import (
 SEED = 20250616
 CONNECTIONS = 360  # generated hostile connections per run
 AT_ONCE = 40  # of them in flight together
-MAX_LAG = 0.2  # seconds: a generous bound on blocking, not a speed target
+MAX_LAG = 0.5  # seconds: a bound on blocking (a busy machine can delay any loop), not speed
 # Deadlines long enough for a good call on a loaded machine, short enough for the stalls.
 COMMAND_TIMEOUT = 1.0
 HEADER_TIMEOUT = 0.5
