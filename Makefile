@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup setup-test run test lint typecheck unit asterisk-start asterisk-stop asterisk-status prompts clean
+.PHONY: setup setup-test run test soak lint typecheck unit asterisk-start asterisk-stop asterisk-status prompts clean
 
 setup:  ## Install everything the engine and the Asterisk test bed need
 	bash scripts/setup-host.sh
@@ -17,6 +17,10 @@ run: setup  ## Run Asterisk and the engine (SQLite, demo hotline) in the foregro
 test: setup-test  ## Lint, type-check and run the whole suite, real Asterisk included
 	$(MAKE) lint typecheck
 	$(VENV)/bin/pytest -q
+
+# Not part of `make test`: it needs the machine to itself for half an hour.
+soak: setup-test  ## The real engine at 80 % of benchmark 1's capacity for 30 minutes (docs/reliability.md)
+	IVR_SOAK_MINUTES=$(or $(IVR_SOAK_MINUTES),30) $(VENV)/bin/pytest -q -s -m soak tests/integration/test_soak.py
 
 lint:
 	$(VENV)/bin/ruff check .
