@@ -145,8 +145,12 @@ async def test_asterisk_restarted_under_fifty_calls(engine: EngineProcess, acd: 
     for caller, record in records.items():
         ended = datetime.fromisoformat(record["ended_at"])
         assert ended >= restarted_at, record
-        assert str(record["outcome"]).startswith(CUT), record
-        assert record["hangup_side"] in ("asterisk", "unknown"), record
+        # A talking call may see its agent's leg end first (Dial returns ANSWER), and then
+        # ends as a call that reached an agent, which is what it was.
+        ends = (*CUT, "agent") if caller in TALKING else CUT
+        assert str(record["outcome"]).startswith(ends), record
+        sides = ("asterisk", "unknown", "engine") if record["outcome"] == "agent" else None
+        assert record["hangup_side"] in (sides or ("asterisk", "unknown")), record
         if caller in TALKING:
             assert any(s.startswith("offer ") for s in steps(record, "acd")), record
         elif caller in WAITING:
