@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,6 +37,15 @@ from ivr_engine.data.tables import (
     to_yuan,
 )
 from ivr_engine.database import ClosesOnExit, make_engine
+
+_SUBSCRIBERS = SubscriberRow.__table__
+_BLACKLIST = BlacklistRow.__table__
+# One subscriber by number; whether a number is on the blacklist now.
+_SUBSCRIBER = select(_SUBSCRIBERS).where(_SUBSCRIBERS.c.number == bindparam("number"))
+_LISTED = select(_BLACKLIST.c.number).where(
+    _BLACKLIST.c.number == bindparam("number"),
+    or_(_BLACKLIST.c.expires_at.is_(None), _BLACKLIST.c.expires_at > bindparam("now")),
+)
 
 
 class _Refused(Exception):
@@ -89,13 +98,12 @@ class SqlBackend(ClosesOnExit):
     async def profile(self, number: str) -> Profile:
         national = normalise_number(number)
         now = datetime.now(UTC)
-        blocked = select(BlacklistRow.number).where(
-            BlacklistRow.number == national,
-            or_(BlacklistRow.expires_at.is_(None), BlacklistRow.expires_at > now),
-        )
-        async with self._guard("profile"), self._sessions() as session:
-            row = await session.get(SubscriberRow, national)
-            blacklisted = (await session.scalar(blocked)) is not None
+        # Core statements built once, on one connection: every call of the hotline comes
+        # here, and the ORM's session and identity map cost more than the queries.
+        async with self._guard("profile"), self._engine.connect() as conn:
+            row = (await conn.execute(_SUBSCRIBER, {"number": national})).first()
+            listed = await conn.execute(_LISTED, {"number": national, "now": now})
+            blacklisted = listed.first() is not None
         if row is None:
             return Profile.unknown(national, blacklisted=blacklisted)
         return Profile(
@@ -114,8 +122,9 @@ class SqlBackend(ClosesOnExit):
 
     async def query(self, number: str, what: str) -> dict[str, Any]:
         check_query_kind(what)
-        async with self._guard("query"), self._sessions() as session:
-            row = await session.get(SubscriberRow, normalise_number(number))
+        async with self._guard("query"), self._engine.connect() as conn:
+            found = await conn.execute(_SUBSCRIBER, {"number": normalise_number(number)})
+            row = found.first()
         if row is None:
             raise UnknownSubscriber("not a subscriber")
         if what == "balance":
