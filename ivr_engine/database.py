@@ -9,8 +9,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SUPPORTED = ("sqlite", "postgresql")
@@ -76,6 +76,23 @@ def make_engine(
     return engine
 
 
+def make_sqlite_thread_engine(url: str | URL, *, command_timeout: float) -> Engine:
+    """A synchronous engine (the plain ``sqlite3`` driver) on the SQLite file of ``url``,
+    with the same settings as ``make_engine(..., sqlite_immediate=True)``, for work run
+    whole in one worker thread: one connection, usable from whichever thread runs it."""
+    parsed = make_url(url).set(drivername="sqlite+pysqlite")
+    engine = create_engine(
+        parsed,
+        hide_parameters=True,
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"timeout": command_timeout, "check_same_thread": False},
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    _immediate_transactions(engine, foreign_keys=True)
+    return engine
+
+
 @asynccontextmanager
 async def exclusive_transaction(
     url: str | URL, *, timeout: float, foreign_keys: bool = True
@@ -99,7 +116,7 @@ async def exclusive_transaction(
         await engine.dispose()
 
 
-def _immediate_transactions(engine: AsyncEngine, *, foreign_keys: bool) -> None:
+def _immediate_transactions(engine: AsyncEngine | Engine, *, foreign_keys: bool) -> None:
     # SQLAlchemy's recipe: the driver must not begin (or skip DDL) by itself; we do.
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
@@ -113,8 +130,9 @@ def _immediate_transactions(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     def on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    event.listen(engine.sync_engine, "connect", on_connect)
-    event.listen(engine.sync_engine, "begin", on_begin)
+    sync = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    event.listen(sync, "connect", on_connect)
+    event.listen(sync, "begin", on_begin)
 
 
 class ClosesOnExit:

@@ -7,7 +7,8 @@ the discrete-event simulation all run this same code.
 - ``acd.routing.model``: the values (requirements, agents, calls, queues, actions).
 - ``acd.routing.escalation``: escalation steps, maximum wait, overflow, missed rings.
 - ``acd.routing.choose``: the rules themselves, the specification.
-- ``acd.routing.index``: ``AgentIndex`` / ``CallIndex``, the same answers fast at scale.
+- ``acd.routing.index``: ``AgentIndex`` / ``CallIndex``, the same answers fast at scale, and
+  ``match_all``, a whole matching pass over them.
 """
 
 from acd.routing.choose import (
@@ -26,7 +27,7 @@ from acd.routing.escalation import (
     overflowed,
     stage_at,
 )
-from acd.routing.index import AgentIndex, CallIndex
+from acd.routing.index import AgentIndex, CallIndex, match_all
 from acd.routing.model import (
     MATCHES,
     MAX_LEVEL,
@@ -74,6 +75,7 @@ __all__ = [
     "declined",
     "effective",
     "eligible",
+    "match_all",
     "match_score",
     "max_wait_action",
     "next_change_at",

@@ -19,6 +19,12 @@ declined); the best of those heads wins. Calls move between stages lazily when a
 decision asks with a later ``now``; asking with an earlier ``now`` than before re-sorts
 every call (correct, just slower).
 
+``match_all``: one whole matching pass (``acd.service.matching.pair_up``: the calls best
+first, each given ``choose_agent``'s pick among the agents still free) over the two
+indexes. It only looks at the (queue, stage) lists of waiting calls whose pool of free
+qualified agents is not empty, so when calls wait only for skills nobody free has, a pass
+costs a glance at each list, not a pass over every call and agent.
+
 Both indexes copy nothing they are given: values are immutable, replace them with
 ``upsert``. Not thread-safe; one index per routing process.
 """
@@ -27,8 +33,9 @@ from __future__ import annotations
 
 import heapq
 import math
+import time
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from acd.routing.choose import match_score, qualifies, strategy_key
 from acd.routing.escalation import stage_at
@@ -302,3 +309,61 @@ class CallIndex:
                             best = key
                         break
         return None if best is None else self._calls[best[2]]
+
+
+def match_all(
+    calls: CallIndex,
+    agents: AgentIndex,
+    now: float,
+    *,
+    last_assigned: Mapping[str, str] | None = None,
+    timed: Callable[[float], None] | None = None,
+) -> list[tuple[WaitingCall, AgentView]]:
+    """The (call, agent) pairs of one matching pass at ``now``: exactly those of
+    ``acd.service.matching.pair_up`` over the same calls and free agents.
+
+    The pairs are taken out of the indexes (agents removed from ``agents``, calls from
+    ``calls``); whoever reserves them puts back what it could not reserve. ``timed`` is
+    told the seconds each choice of an agent took."""
+    calls._advance(now)
+    last = dict(last_assigned or {})
+    # One list per (queue, stage) whose free pool is not empty: its calls are in the order
+    # of the rules, and a stage's boost is the same for its whole list, so merging the
+    # lists by (priority in force, entered_at, id) gives the calls best first.
+    lists: list[tuple[list[_CallEntry], _Pool, str, int]] = []
+    heads: list[tuple[_CallEntry, int, int]] = []  # (key in force, list, position)
+    for name, filed in calls._queues.items():
+        free = agents._queues.get(name)
+        if free is None or not filed.stage_of:
+            continue
+        for stage, entries, pool in zip(
+            filed.queue.stages, filed.by_stage, free.by_stage, strict=True
+        ):
+            if entries and pool.scores:
+                neg, entered_at, call_id = entries[0]
+                boost = stage.priority_boost
+                heads.append(((neg - boost, entered_at, call_id), len(lists), 0))
+                lists.append((entries, pool, name, boost))
+    heapq.heapify(heads)
+    pairs: list[tuple[WaitingCall, AgentView]] = []
+    while heads:
+        (_, _, call_id), which, position = heapq.heappop(heads)
+        entries, pool, name, boost = lists[which]
+        if not pool.scores:  # its agents all went to better calls: drop the list
+            continue
+        call = calls._calls[call_id]
+        started = time.perf_counter()
+        agent = agents.choose_agent(call, now, last_assigned=last.get(name))
+        if timed is not None:
+            timed(time.perf_counter() - started)
+        if agent is not None:
+            pairs.append((call, agent))
+            agents.remove(agent.id)
+            last[name] = agent.id
+        position += 1
+        if position < len(entries):
+            neg, entered_at, call_id = entries[position]
+            heapq.heappush(heads, ((neg - boost, entered_at, call_id), which, position))
+    for call, _ in pairs:
+        calls.remove(call.id)
+    return pairs

@@ -21,19 +21,29 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import text, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from acd.agents import STUCK_GRACE, AgentEvent, AgentState, StateChange, TransitionError
 from acd.agents import reconcile as reconcile_agents
 from acd.config import AcdConfig
 from acd.service.dispatcher import Dispatcher
+from acd.service.sqlite_thread import SyncConnection, WalCheckpointer, drive, no_autocheckpoint
 from acd.service.tickets import Offer, Ticket
 from acd.service.wakeup import CHANNEL, PgWakeup
-from acd.store.agent_rows import AgentRecord, StaleAgent, load_agents, load_skills, transition
+from acd.store.agent_rows import (
+    AgentRecord,
+    StaleAgent,
+    count_staffed,
+    load_agents,
+    transition,
+)
 from acd.store.call_rows import (
     CallRecord,
     delete_call,
@@ -46,7 +56,7 @@ from acd.store.call_rows import (
     waiting_ahead,
 )
 from acd.store.tables import WaitingCallRow
-from ivr_engine.database import make_engine
+from ivr_engine.database import make_engine, make_sqlite_thread_engine, sqlite_file
 from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 from ivr_engine.tasks import cancel_and_wait
 
@@ -56,6 +66,8 @@ __all__ = ["Acd", "CallbackRunner"]
 
 CallbackRunner = Callable[[CallRecord, Offer], Awaitable[None]]
 """Runs a callback the dispatcher reserved an agent for (``acd.asterisk.callbacks``)."""
+
+T = TypeVar("T")
 
 _RETRIES = 5
 DEFAULT_TALK_S = 180.0  # a queue's talk time until it has history
@@ -89,6 +101,17 @@ class Acd:
             url, connect_timeout=timeout, command_timeout=timeout, sqlite_immediate=True
         )
         self.postgres = self._engine.dialect.name == "postgresql"
+        # SQLite: matching passes run whole in one thread (acd.service.sqlite_thread).
+        self.sqlite_engine: Engine | None = None
+        self._sqlite_thread: ThreadPoolExecutor | None = None
+        self._checkpointer: WalCheckpointer | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
+        if self._engine.dialect.name == "sqlite":
+            self.sqlite_engine = make_sqlite_thread_engine(url, command_timeout=timeout)
+            path = sqlite_file(url)
+            if path is not None:  # a file (in memory, there is no log to move)
+                sa_event.listen(self.sqlite_engine, "connect", no_autocheckpoint)
+                self._checkpointer = WalCheckpointer(path, timeout=timeout)
         self._task: asyncio.Task[None] | None = None
         self._wakeup: PgWakeup | None = None
         self._wakeup_task: asyncio.Task[None] | None = None
@@ -98,6 +121,10 @@ class Acd:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self.dispatcher.run(), name="acd-dispatcher")
+        if self._checkpointer is not None and self._checkpoint_task is None:
+            self._checkpoint_task = asyncio.create_task(
+                self._checkpointer.run(), name="acd-wal-checkpoint"
+            )
         if self.postgres and self._wakeup_task is None:
             self._wakeup = PgWakeup(self.url, self.dispatcher.poke)
             self._wakeup_task = asyncio.create_task(self._wakeup.run(), name="acd-wakeup")
@@ -109,7 +136,23 @@ class Acd:
         await cancel_and_wait(wakeup)
         for running in list(self._callbacks.values()):
             await cancel_and_wait(running)
+        checkpoint, self._checkpoint_task = self._checkpoint_task, None
+        await cancel_and_wait(checkpoint)
+        if checkpoint is not None and self._checkpointer is not None:
+            await self._checkpointer.close()
         await self._engine.dispose()
+        thread, self._sqlite_thread = self._sqlite_thread, None
+        if thread is not None and self.sqlite_engine is not None:
+            # After the pass running there, if any (the dispatcher no longer waits for it).
+            await asyncio.get_running_loop().run_in_executor(thread, self.sqlite_engine.dispose)
+            thread.shutdown(wait=False)
+
+    @property
+    def sqlite_thread(self) -> ThreadPoolExecutor | None:
+        """The thread SQLite passes run in (None on PostgreSQL)."""
+        if self.sqlite_engine is not None and self._sqlite_thread is None:
+            self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="acd-sqlite")
+        return self._sqlite_thread
 
     @contextlib.asynccontextmanager
     async def transaction(self, *, wake: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -119,6 +162,24 @@ class Acd:
             yield conn
             if wake:
                 await self.notify(conn)
+
+    async def run_transaction(
+        self, work: Callable[[AsyncConnection], Coroutine[Any, Any, T]], *, wake: bool = False
+    ) -> T:
+        """``work`` in one transaction (see ``transaction``). On SQLite it runs whole in
+        the ACD's thread, one hand-over for the lot (:mod:`acd.service.sqlite_thread`), so
+        ``work`` may await the store functions only."""
+        thread = self.sqlite_thread
+        if thread is None or self.sqlite_engine is None:
+            async with self.transaction(wake=wake) as conn:
+                return await work(conn)
+        engine = self.sqlite_engine
+
+        def in_thread() -> T:
+            with engine.begin() as conn:
+                return drive(work(SyncConnection(conn).as_async()))
+
+        return await asyncio.get_running_loop().run_in_executor(thread, in_thread)
 
     async def notify(self, conn: AsyncConnection) -> None:
         """Wake the other instances when this transaction commits (PostgreSQL)."""
@@ -153,20 +214,23 @@ class Acd:
         level = settings.priority if priority is None else priority
         ticket = Ticket(call_id, queue, level, at, caller)
         self.tickets[call_id] = ticket
+
+        async def enter(conn: AsyncConnection) -> None:
+            await insert_call(
+                conn,
+                call_id=call_id,
+                queue=queue,
+                priority=level,
+                at=at,
+                instance=self.instance,
+                caller=caller,
+                channel=channel,
+                unique_id=unique_id,
+            )
+            await log_queue(conn, call_id, queue, "enter", at, detail=f"priority={level}")
+
         try:
-            async with self.transaction(wake=True) as conn:
-                await insert_call(
-                    conn,
-                    call_id=call_id,
-                    queue=queue,
-                    priority=level,
-                    at=at,
-                    instance=self.instance,
-                    caller=caller,
-                    channel=channel,
-                    unique_id=unique_id,
-                )
-                await log_queue(conn, call_id, queue, "enter", at, detail=f"priority={level}")
+            await self.run_transaction(enter, wake=True)
         except BaseException:
             self.tickets.pop(call_id, None)
             raise
@@ -212,18 +276,7 @@ class Acd:
             record = await load_call(conn, ticket.call_id)
             ahead = 0 if record is None else await waiting_ahead(conn, record.call)
             talk = await recent_talk(conn, ticket.queue)
-            records = await load_agents(conn)
-            skills = await load_skills(conn)
-        requirements = settings.routing.requirements
-        staffed = sum(
-            1
-            for r in records
-            if r.status.state.logged_in
-            and all(
-                skills.get(r.status.agent_id, {}).get(q.skill, 0) >= q.min_level
-                for q in requirements
-            )
-        )
+            staffed = await count_staffed(conn, settings.routing.requirements)
         handle = (talk if talk is not None else DEFAULT_TALK_S) + settings.wrap_up_s
         return ahead + 1, (ahead + 1) * handle / max(1, staffed)
 
@@ -233,7 +286,8 @@ class Acd:
         """The agent picked up a call of ``kind`` (caller or callback); None when no such
         call is offered to that agent any more."""
         at = self.clock()
-        async with self.transaction(wake=True) as conn:
+
+        async def answer(conn: AsyncConnection) -> CallRecord | None:
             record = await load_call(conn, call_id)
             if (
                 record is None
@@ -248,6 +302,11 @@ class Acd:
             await log_queue(
                 conn, call_id, record.queue, "answer", at, agent_id=agent_id, wait_s=wait
             )
+            return record
+
+        record = await self.run_transaction(answer, wake=True)
+        if record is None:
+            return None
         ticket = self.tickets.get(call_id)
         if ticket is not None:
             ticket.answered_at = at
@@ -263,7 +322,8 @@ class Acd:
         again."""
         at = self.clock()
         event = AgentEvent.RING_NO_ANSWER if miss else AgentEvent.RESERVATION_CANCELLED
-        async with self.transaction(wake=True) as conn:
+
+        async def ring_out(conn: AsyncConnection) -> None:
             record = await load_call(conn, call_id, lock=self.postgres)
             with contextlib.suppress(TransitionError, StaleAgent):
                 await self._agent(conn, agent_id, event, at, call_id=call_id)
@@ -281,6 +341,8 @@ class Acd:
                 await log_queue(
                     conn, call_id, record.queue, "ring-no-answer", at, agent_id=agent_id, detail=why
                 )
+
+        await self.run_transaction(ring_out, wake=True)
         ticket = self.tickets.get(call_id)
         if ticket is not None and (ticket.offer is None or ticket.offer.agent_id == agent_id):
             ticket.take_back(declined_by=agent_id if miss else None)
@@ -313,6 +375,7 @@ class Acd:
             await log_queue(
                 conn, record.id, record.queue, "callback-made", at, agent_id=agent_id, detail=detail
             )
+        self.dispatcher.forget(record.id)
         self.dispatcher.poke()
 
     async def finished(self, ticket: Ticket, agent_id: str) -> None:
@@ -321,12 +384,16 @@ class Acd:
         ticket.done = True
         self.tickets.pop(ticket.call_id, None)
         talk = None if ticket.answered_at is None else at - ticket.answered_at
-        async with self.transaction(wake=True) as conn:
+
+        async def finish(conn: AsyncConnection) -> None:
             await self._end_call(conn, agent_id, ticket.call_id, at, self._wrap_up(ticket.queue))
             await delete_call(conn, ticket.call_id)
             await log_queue(
                 conn, ticket.call_id, ticket.queue, "complete", at, agent_id=agent_id, talk_s=talk
             )
+
+        await self.run_transaction(finish, wake=True)
+        self.dispatcher.forget(ticket.call_id)
         self.dispatcher.poke()
 
     async def abandon(self, ticket: Ticket, why: str = "caller hung up") -> None:
@@ -334,10 +401,11 @@ class Acd:
         at = self.clock()
         ticket.done = True
         self.tickets.pop(ticket.call_id, None)
-        async with self.transaction(wake=True) as conn:
+
+        async def leave(conn: AsyncConnection) -> bool:
             record = await load_call(conn, ticket.call_id, lock=self.postgres)
             if record is None:
-                return
+                return False
             # Ringing: the reservation is cancelled (no miss). Answered just as the caller
             # hung up: the agent's call is over.
             event = {
@@ -359,6 +427,11 @@ class Acd:
                 wait_s=at - record.call.entered_at,
                 detail=why,
             )
+            return True
+
+        if not await self.run_transaction(leave, wake=True):
+            return
+        self.dispatcher.forget(ticket.call_id)
         self.dispatcher.poke()
 
     async def overflow(self, ticket: Ticket, queue: str) -> bool:
@@ -512,6 +585,7 @@ class Acd:
                 wait_s=None if talked else at - call.call.entered_at,
                 detail=f"reconciled: {why}",
             )
+        self.dispatcher.forget(call.id)
         return "complete" if talked else "abandoned"
 
     # -- agents ---------------------------------------------------------------------------
@@ -521,10 +595,14 @@ class Acd:
         """Apply one agent event now (``TransitionError`` / ``PauseReasonError`` if refused,
         ``UnknownAgent`` for an id that is not configured)."""
         at = self.clock()
+
+        async def apply_event(conn: AsyncConnection) -> StateChange:
+            _, change = await self._agent(conn, agent_id, event, at, reason=reason)
+            return change
+
         for attempt in range(_RETRIES):
             try:
-                async with self.transaction(wake=True) as conn:
-                    _, change = await self._agent(conn, agent_id, event, at, reason=reason)
+                change = await self.run_transaction(apply_event, wake=True)
             except StaleAgent:
                 if attempt == _RETRIES - 1:
                     raise

@@ -9,11 +9,13 @@ retries, or gives up when the event no longer applies.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.agents import (
@@ -28,12 +30,15 @@ from acd.agents import (
     epoch_seconds,
     utc_datetime,
 )
-from acd.store.tables import AgentRow, AgentSkillRow, AgentStateLogRow
+from acd.routing import Requirements
+from acd.store.tables import AcdBase, AgentRow, AgentSkillRow
 
 __all__ = [
     "AgentRecord",
     "StaleAgent",
     "UnknownAgent",
+    "count_staffed",
+    "existing_agents",
     "load_agent",
     "load_agents",
     "load_skills",
@@ -80,21 +85,65 @@ def _pending_json(pending: Pending | None) -> dict[str, Any] | None:
     return {"kind": pending.kind.value, "reason": pending.reason, "forced": pending.forced}
 
 
+_AGENTS = AcdBase.metadata.tables["agents"]
+A = _AGENTS.c  # Core columns: statements built once, executed with parameters
+
 _COLUMNS = (
-    AgentRow.id,
-    AgentRow.state,
-    AgentRow.state_since,
-    AgentRow.pause_reason,
-    AgentRow.pending,
-    AgentRow.missed_in_row,
-    AgentRow.last_call_end,
-    AgentRow.calls_today,
-    AgentRow.wrap_up_until,
-    AgentRow.current_call,
-    AgentRow.idle_since,
-    AgentRow.version,
-    AgentRow.endpoint,
+    A.id,
+    A.state,
+    A.state_since,
+    A.pause_reason,
+    A.pending,
+    A.missed_in_row,
+    A.last_call_end,
+    A.calls_today,
+    A.wrap_up_until,
+    A.current_call,
+    A.idle_since,
+    A.version,
+    A.endpoint,
 )
+
+_BY_ID = select(*_COLUMNS).where(A.id == bindparam("agent_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_UPDATE_STATUS = (
+    update(_AGENTS)
+    .where(A.id == bindparam("b_id"), A.version == bindparam("b_version"))
+    .values(
+        {
+            column: bindparam(column)
+            for column in (
+                "state",
+                "state_since",
+                "pause_reason",
+                "pending",
+                "missed_in_row",
+                "last_call_end",
+                "calls_today",
+                "wrap_up_until",
+                "current_call",
+                "idle_since",
+                "version",
+            )
+        }
+    )
+)
+_LOG_CHANGE = insert(AcdBase.metadata.tables["agent_state_log"])
+
+
+@functools.cache
+def _agents_query(states: bool, ids: bool, changed: bool, skip_locked: bool) -> Select[Any]:
+    # Read by mark, the feed's rows come from the index on it, not from a scan of all.
+    query = select(*_COLUMNS).order_by(*((A.changed, A.id) if changed else (A.id,)))
+    if states:
+        query = query.where(A.state.in_(bindparam("states", expanding=True)))
+    if ids:
+        query = query.where(A.id.in_(bindparam("ids", expanding=True)))
+    if changed:
+        query = query.where(A.changed >= bindparam("changed_since"))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return query
 
 
 def _record(row: Any) -> AgentRecord:
@@ -116,10 +165,8 @@ def _record(row: Any) -> AgentRecord:
 
 
 async def load_agent(conn: AsyncConnection, agent_id: str, *, lock: bool = False) -> AgentRecord:
-    query = select(*_COLUMNS).where(AgentRow.id == agent_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).one_or_none()
+    query = _BY_ID_LOCKED if lock else _BY_ID
+    row = (await conn.execute(query, {"agent_id": agent_id})).one_or_none()
     if row is None:
         raise UnknownAgent(f"no agent {agent_id!r}")
     return _record(row)
@@ -129,16 +176,48 @@ async def load_agents(
     conn: AsyncConnection,
     *,
     states: tuple[AgentState, ...] | None = None,
+    ids: Collection[str] | None = None,
+    changed_since: int | None = None,
     skip_locked: bool = False,
 ) -> list[AgentRecord]:
-    """Agents (in ``states`` only, if given); ``skip_locked`` leaves out rows another
-    transaction holds (PostgreSQL; SQLite ignores it: it has one writer at a time)."""
-    query = select(*_COLUMNS).order_by(AgentRow.id)
+    """Agents (in ``states`` only, with these ``ids`` only, marked ``changed_since`` or
+    later only, if given: see :mod:`acd.store.changes`); ``skip_locked`` locks the rows
+    read and leaves out those another transaction holds (PostgreSQL; SQLite ignores it:
+    it has one writer at a time)."""
+    query = _agents_query(
+        states is not None, ids is not None, changed_since is not None, skip_locked
+    )
+    params: dict[str, Any] = {}
     if states is not None:
-        query = query.where(AgentRow.state.in_([s.value for s in states]))
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return [_record(row) for row in await conn.execute(query)]
+        params["states"] = [s.value for s in states]
+    if ids is not None:
+        params["ids"] = list(ids)
+    if changed_since is not None:
+        params["changed_since"] = changed_since
+    return [_record(row) for row in await conn.execute(query, params)]
+
+
+async def existing_agents(conn: AsyncConnection, ids: Collection[str]) -> set[str]:
+    """Which of ``ids`` have a row (without locking anything)."""
+    query = select(AgentRow.id).where(AgentRow.id.in_(list(ids)))
+    return set((await conn.scalars(query)).all())
+
+
+async def count_staffed(conn: AsyncConnection, requirements: Requirements) -> int:
+    """How many logged-in agents have every required skill at its level or higher."""
+    query = select(func.count()).select_from(AgentRow)
+    query = query.where(AgentRow.state != AgentState.LOGGED_OUT.value)
+    for need in requirements:
+        query = query.where(
+            select(AgentSkillRow.agent_id)
+            .where(
+                AgentSkillRow.agent_id == AgentRow.id,
+                AgentSkillRow.skill == need.skill,
+                AgentSkillRow.level >= need.min_level,
+            )
+            .exists()
+        )
+    return int((await conn.execute(query)).scalar_one())
 
 
 async def load_skills(
@@ -181,23 +260,21 @@ async def write_status(
         "version": record.version + 1,
     }
     result = await conn.execute(
-        update(AgentRow)
-        .where(AgentRow.id == new.agent_id, AgentRow.version == record.version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        _UPDATE_STATUS, {"b_id": new.agent_id, "b_version": record.version, **values}
     )
     if result.rowcount != 1:
         raise StaleAgent(f"agent {new.agent_id} changed meanwhile")
     await conn.execute(
-        insert(AgentStateLogRow).values(
-            agent_id=change.agent_id,
-            from_state=change.from_state.value,
-            to_state=change.to_state.value,
-            event=change.event.value,
-            reason=change.reason,
-            at=utc_datetime(change.at),
-            call_id=call_id,
-        )
+        _LOG_CHANGE,
+        {
+            "agent_id": change.agent_id,
+            "from_state": change.from_state.value,
+            "to_state": change.to_state.value,
+            "event": change.event.value,
+            "reason": change.reason,
+            "at": utc_datetime(change.at),
+            "call_id": call_id,
+        },
     )
     return AgentRecord(new, record.version + 1, record.endpoint, idle)
 

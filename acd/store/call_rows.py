@@ -11,19 +11,22 @@ session, or runs the callback; any instance may offer an agent to any call.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Select, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.agents import epoch_seconds, utc_datetime
 from acd.routing import WaitingCall
-from acd.store.tables import QueueLogRow, WaitingCallRow
+from acd.store.tables import AcdBase, QueueLogRow, WaitingCallRow
 
 __all__ = [
     "CallRecord",
     "delete_call",
+    "existing_calls",
     "insert_call",
     "load_call",
     "load_calls",
@@ -86,6 +89,50 @@ def _record(row: Any) -> CallRecord:
     )
 
 
+_CALLS = AcdBase.metadata.tables["waiting_calls"]
+C = _CALLS.c  # Core columns: statements built once, executed with parameters
+_ROW = tuple(column for column in _CALLS.c if column.name != "changed")
+_INSERT = insert(_CALLS)
+_BY_ID = select(*_ROW).where(C.call_id == bindparam("call_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_DELETE = delete(_CALLS).where(C.call_id == bindparam("call_id"))
+_LOG = insert(AcdBase.metadata.tables["queue_log"])
+
+
+@functools.cache
+def _calls_query(
+    state: bool, instance: bool, due: bool, ids: bool, changed: bool, skip_locked: bool
+) -> Select[Any]:
+    # Read by mark, the feed's rows come from the index on it, not from a scan of all.
+    order = (C.changed, C.call_id) if changed else (C.entered_at, C.call_id)
+    query = select(*_ROW).order_by(*order)
+    if state:
+        query = query.where(C.state == bindparam("state"))
+    if instance:
+        query = query.where(C.instance == bindparam("instance"))
+    if due:
+        query = query.where(or_(C.not_before.is_(None), C.not_before <= bindparam("due_at")))
+    if ids:
+        query = query.where(C.call_id.in_(bindparam("ids", expanding=True)))
+    if changed:
+        query = query.where(C.changed >= bindparam("changed_since"))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return query
+
+
+@functools.cache
+def _move_query(columns: tuple[str, ...], if_agent: bool, if_kind: bool) -> Update:
+    query = update(_CALLS).where(
+        C.call_id == bindparam("b_call_id"), C.state.in_(bindparam("b_states", expanding=True))
+    )
+    if if_agent:
+        query = query.where(C.reserved_agent == bindparam("b_agent"))
+    if if_kind:
+        query = query.where(C.kind == bindparam("b_kind"))
+    return query.values({column: bindparam(column) for column in columns})
+
+
 async def insert_call(
     conn: AsyncConnection,
     *,
@@ -102,21 +149,22 @@ async def insert_call(
     entered_at: float | None = None,
 ) -> None:
     await conn.execute(
-        insert(W).values(
-            call_id=call_id,
-            queue=queue,
-            priority=priority,
-            entered_at=utc_datetime(at if entered_at is None else entered_at),
-            queued_at=utc_datetime(at),
-            declined_by=[],
-            state="waiting",
-            instance=instance,
-            caller=caller,
-            channel=channel,
-            unique_id=unique_id,
-            kind=kind,
-            callback_number=callback_number,
-        )
+        _INSERT,
+        {
+            "call_id": call_id,
+            "queue": queue,
+            "priority": priority,
+            "entered_at": utc_datetime(at if entered_at is None else entered_at),
+            "queued_at": utc_datetime(at),
+            "declined_by": [],
+            "state": "waiting",
+            "instance": instance,
+            "caller": caller,
+            "channel": channel,
+            "unique_id": unique_id,
+            "kind": kind,
+            "callback_number": callback_number,
+        },
     )
 
 
@@ -125,10 +173,8 @@ async def load_call(
 ) -> CallRecord | None:
     """The call's row; ``lock``: held until the transaction ends (PostgreSQL), so a
     matching pass cannot offer it meanwhile."""
-    query = select(W).where(W.call_id == call_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await conn.execute(query)).one_or_none()
+    query = _BY_ID_LOCKED if lock else _BY_ID
+    row = (await conn.execute(query, {"call_id": call_id})).one_or_none()
     return None if row is None else _record(row)
 
 
@@ -138,19 +184,39 @@ async def load_calls(
     state: str | None = "waiting",
     instance: str | None = None,
     due_at: float | None = None,
+    ids: Collection[str] | None = None,
+    changed_since: int | None = None,
     skip_locked: bool = False,
 ) -> list[CallRecord]:
-    """Calls in ``state`` (of ``instance``); ``due_at``: callbacks not due yet left out."""
-    query = select(W).order_by(W.entered_at, W.call_id)
+    """Calls in ``state`` (of ``instance``; with these ``ids``; marked ``changed_since`` or
+    later, see :mod:`acd.store.changes`); ``due_at``: callbacks not due yet left out;
+    ``skip_locked`` locks the rows read and leaves out those another transaction holds."""
+    query = _calls_query(
+        state is not None,
+        instance is not None,
+        due_at is not None,
+        ids is not None,
+        changed_since is not None,
+        skip_locked,
+    )
+    params: dict[str, Any] = {}
     if state is not None:
-        query = query.where(W.state == state)
+        params["state"] = state
     if instance is not None:
-        query = query.where(W.instance == instance)
+        params["instance"] = instance
     if due_at is not None:
-        query = query.where(or_(W.not_before.is_(None), W.not_before <= utc_datetime(due_at)))
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return [_record(row) for row in await conn.execute(query)]
+        params["due_at"] = utc_datetime(due_at)
+    if ids is not None:
+        params["ids"] = list(ids)
+    if changed_since is not None:
+        params["changed_since"] = changed_since
+    return [_record(row) for row in await conn.execute(query, params)]
+
+
+async def existing_calls(conn: AsyncConnection, ids: Collection[str]) -> set[str]:
+    """Which of ``ids`` have a row (without locking anything)."""
+    query = select(W.call_id).where(W.call_id.in_(list(ids)))
+    return set((await conn.scalars(query)).all())
 
 
 async def move_call(
@@ -171,17 +237,18 @@ async def move_call(
     for column in ("queued_at", "not_before"):
         if isinstance(values.get(column), float | int):
             values[column] = utc_datetime(float(values[column]))
-    query = update(W).where(W.call_id == call_id, W.state.in_(states))
+    query = _move_query(tuple(sorted(values)), if_agent is not None, if_kind is not None)
+    params: dict[str, Any] = {"b_call_id": call_id, "b_states": list(states), **values}
     if if_agent is not None:
-        query = query.where(W.reserved_agent == if_agent)
+        params["b_agent"] = if_agent
     if if_kind is not None:
-        query = query.where(W.kind == if_kind)
-    result = await conn.execute(query.values(**values))
+        params["b_kind"] = if_kind
+    result = await conn.execute(query, params)
     return bool(result.rowcount == 1)
 
 
 async def delete_call(conn: AsyncConnection, call_id: str) -> None:
-    await conn.execute(delete(W).where(W.call_id == call_id))
+    await conn.execute(_DELETE, {"call_id": call_id})
 
 
 async def waiting_ahead(conn: AsyncConnection, call: WaitingCall) -> int:
@@ -231,14 +298,15 @@ async def log_queue(
 ) -> None:
     """One line of the queue log (the history reports read)."""
     await conn.execute(
-        insert(QueueLogRow).values(
-            call_id=call_id,
-            queue=queue,
-            event=event,
-            agent_id=agent_id,
-            at=utc_datetime(at),
-            wait_s=wait_s,
-            talk_s=talk_s,
-            detail=detail,
-        )
+        _LOG,
+        {
+            "call_id": call_id,
+            "queue": queue,
+            "event": event,
+            "agent_id": agent_id,
+            "at": utc_datetime(at),
+            "wait_s": wait_s,
+            "talk_s": talk_s,
+            "detail": detail,
+        },
     )

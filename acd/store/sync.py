@@ -5,6 +5,9 @@ Skills, queues and agents' skills end up exactly as configured; an agent gets a 
 (state, pause, calls, ``version``) is never touched. An agent no longer configured is
 deleted once logged out; while logged in it is kept, skills and all, and reported.
 
+When agents' skills change, the feed's skills counter moves on, so running instances route
+on the new skills from their next pass.
+
 Idempotent (a second run changes nothing) and safe when several instances sync at once:
 one transaction under the schema lock (``ivr_engine.database.exclusive_transaction``).
 """
@@ -20,6 +23,7 @@ from sqlalchemy import Connection, Table, delete, insert, select, tuple_, update
 from acd.agents import AgentState
 from acd.config import AcdConfig, QueueSettings, ServiceLevel, requirements
 from acd.routing import Action, Announce, OfferCallback, Overflow, QueueConfig, Requirements, Step
+from acd.store.changes import skills_changed
 from acd.store.tables import AcdBase, AgentRow, AgentSkillRow
 from ivr_engine.database import exclusive_transaction
 
@@ -220,3 +224,5 @@ def _sync_agent_skills(conn: Connection, config: AcdConfig, out: Changes) -> Non
         pair = tuple_(AgentSkillRow.agent_id, AgentSkillRow.skill)
         conn.execute(delete(AgentSkillRow).where(pair.in_(gone)))
         out.removed.extend(f"{a}/{s}" for a, s in gone)
+    if out:  # running instances read the skills again at their next pass
+        skills_changed(conn)

@@ -7,6 +7,13 @@
   max-wait action are JSON in the shape of the config file.
 - ``waiting_calls``: callers waiting for, or being offered to, an agent.
 - ``agent_state_log`` and ``queue_log``: append-only history for reports.
+- The change feed: every insert or update of an ``agents`` or ``waiting_calls`` row sets
+  its ``changed`` column, by triggers (revision 0005), whoever writes: on PostgreSQL the
+  writing transaction's id, on SQLite the next value of the one-row counter
+  ``acd_changes``; a change of agents' skills moves ``acd_changes`` row 2 on. Each
+  instance reads only the rows changed since it last looked
+  (:mod:`acd.store.changes`). A migration that rebuilds either table (a SQLite batch
+  copy) must create the triggers again; ``tests/db/test_acd_changes.py`` checks them.
 
 Times are UTC (``UTCDateTime``, as in the journal). Enumerated values are plain strings
 with CHECK constraints, so adding a value is a small migration on SQLite and PostgreSQL
@@ -45,6 +52,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+MARKS_COUNTER = 1  # acd_changes row of SQLite's marks
+SKILLS_COUNTER = 2  # acd_changes row that moves on when agents' skills change
 
 CALL_STATES = ("waiting", "offered", "answered", "abandoned", "overflowed", "callback")
 CALL_KINDS = ("caller", "callback")  # a caller on the line, or a callback owed to one
@@ -98,8 +108,12 @@ class AgentRow(AcdBase):
     current_call: Mapped[str | None] = mapped_column(String(64), nullable=True)
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer(), default=1, server_default="1")
+    changed: Mapped[int] = mapped_column(BigInteger(), server_default="0")  # by trigger
 
-    __table_args__ = (CheckConstraint(one_of("state", AGENT_STATES), name="state"),)
+    __table_args__ = (
+        CheckConstraint(one_of("state", AGENT_STATES), name="state"),
+        Index("ix_agents_changed", "changed"),
+    )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
@@ -168,6 +182,7 @@ class WaitingCallRow(AcdBase):
     callback_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer(), default=0, server_default="0")
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    changed: Mapped[int] = mapped_column(BigInteger(), server_default="0")  # by trigger
 
     __table_args__ = (
         CheckConstraint(one_of("state", CALL_STATES), name="state"),
@@ -179,7 +194,20 @@ class WaitingCallRow(AcdBase):
             "priority",
             "entered_at",
         ),
+        Index("ix_waiting_calls_changed", "changed"),
+        Index("ix_waiting_calls_state_instance", "state", "instance"),
     )
+
+
+class ChangeCounterRow(AcdBase):
+    """Counters of the change feed. Row 1: SQLite's marks (the triggers take the next
+    ``value`` for each row they mark; unused on PostgreSQL, where transaction ids mark the
+    rows). Row 2 (:data:`SKILLS_COUNTER`): grows whenever agents' skills change."""
+
+    __tablename__ = "acd_changes"
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger(), server_default="0")
 
 
 class AgentStateLogRow(AcdBase):

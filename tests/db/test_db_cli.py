@@ -20,10 +20,10 @@ def db(env: dict[str, str], *args: str, code: int = 0) -> str:
 
 
 def test_upgrade_current_check(env: dict[str, str]) -> None:
-    assert "no revision (behind: newest is 0004)" in db(env, "current")
-    assert "no revision -> 0004" in db(env, "upgrade")
-    assert "already at 0004" in db(env, "upgrade")
-    assert "0004 (up to date)" in db(env, "current")
+    assert "no revision (behind: newest is 0005)" in db(env, "current")
+    assert "no revision -> 0005" in db(env, "upgrade")
+    assert "already at 0005" in db(env, "upgrade")
+    assert "0005 (up to date)" in db(env, "current")
     assert "agrees with the models" in db(env, "check")
     assert "ivr-dev" not in db(env, "current")  # the password in the URL is hidden
 
@@ -34,5 +34,5 @@ def test_check_fails_when_a_migration_is_missing(env: dict[str, str]) -> None:
     assert "add_table" in out
     assert "differs from the models" in out
     db(env, "alembic", "upgrade", "head")
-    assert "0004 (up to date)" in db(env, "current")
-    assert "0003 -> 0004 (head)" in db(env, "alembic", "history")
+    assert "0005 (up to date)" in db(env, "current")
+    assert "0004 -> 0005 (head)" in db(env, "alembic", "history")

@@ -88,7 +88,7 @@ async def alembic_to(url: str, revision: str, *, down: bool = False) -> None:
 async def test_upgrade_from_empty_to_head(empty_db_url: str) -> None:
     assert await current(empty_db_url) is None
     await upgrade(empty_db_url)
-    assert await current(empty_db_url) == head() == "0004"
+    assert await current(empty_db_url) == head() == "0005"
     assert await tables(empty_db_url) == MODEL_TABLES | {VERSION_TABLE}
 
 
