@@ -20,8 +20,10 @@ the dialplan Asterisk logged the end of the read-out for every call; and a few s
 calls of our own (bench/telephony/sip_caller.py) placed during the step heard exactly
 the expected prompts, recognised from the audio bytes they received. A failed step is
 tried once more before it counts as failed (both sides alike), and once it fails that
-side climbs no further; between the last carried and the first failed rate one more
-step at the middle rate narrows it down.
+side climbs no further; between the last carried and the first failed rate up to two
+more steps, each at the middle rate, narrow it down. When the target is missed, one more
+engine step at the rate it could not carry runs with py-spy sampling the engine
+(bench/telephony/profile.py), and the notes give where its CPU went.
 
 Figures. The highest sustained rate of each (calls/s) and their ratio; the target is
 engine / dialplan >= 0.9. The engine's CPU time per call is its process's user + system
@@ -277,11 +279,21 @@ class _Ladder:
             if all(v is not None for v in self.failed_at.values()):
                 break
 
-    async def narrow(self) -> None:
-        for target in (DIALPLAN, ENGINE):
-            failed, best = self.failed_at[target], self.best[target]
-            if failed is not None and best > 0 and failed / best > 1.15:
-                await self.attempt(target, round((best + failed) / 2))
+    async def narrow(self, rounds: int = 2) -> None:
+        """Halve the gap between the last rate carried and the first failed, per side."""
+        for _ in range(rounds):
+            for target in (DIALPLAN, ENGINE):
+                failed, best = self.failed_at[target], self.best[target]
+                if failed is not None and best > 0 and failed / best > 1.15:
+                    await self.attempt(target, round((best + failed) / 2))
+
+    def common_rate(self) -> float:
+        """The highest rate both sides carried (0 if there is none)."""
+        carried = {
+            side: {s.rate for s in self.steps if s.target == side and s.carried}
+            for side in (ENGINE, DIALPLAN)
+        }
+        return max(carried[ENGINE] & carried[DIALPLAN], default=0.0)
 
     def ratio(self) -> float:
         dialplan = self.best[DIALPLAN]
@@ -352,10 +364,18 @@ def _saturation(step: Step | None, target: str, top: float) -> str:
             f"the machine's CPU ({u['machine']:.0%} busy; Asterisk alone "
             f"{u['asterisk']:.0%} of {cpu_count()} cores)"
         )
+    ports = step.load.refusals.get(488, 0)
+    if ports:
+        found.insert(
+            0,
+            f"Asterisk's RTP ports ({ports} INVITEs refused 488 Not Acceptable Here with "
+            f"{step.load.most_at_once} calls up: asterisk/etc/rtp.conf gives 1,000 ports, "
+            "one pair per call)",
+        )
     verdict = (
         ", ".join(found)
         if found
-        else "no process at its CPU limit (Asterisk's media timing or RTP under load)"
+        else "no process at its CPU limit (calls late: see the engine's journal of the step)"
     )
     return (
         f"The {target} first failed at {step.rate:g} calls/s ({step.why()}). "
@@ -378,12 +398,13 @@ async def run(quick: bool) -> BenchResult:
     async with testbed() as bed, running_engine(workdir / "engine", prepare) as engine:
         runner = _StepRunner(bed, engine, index, pool, seconds, samples, workdir / "steps")
         ladder = _Ladder(runner)
-        # Warm-up: the first calls load code and fill caches on both sides.
-        warm_up = _StepRunner(
-            bed, engine, index, pool, WARM_UP_SECONDS, 1, workdir / "warm-up", "warm-up: "
-        )
-        await warm_up(DIALPLAN, 5.0)
-        await warm_up(ENGINE, 5.0)
+        if not quick:
+            # Warm-up: the first calls load code and fill caches on both sides.
+            warm_up = _StepRunner(
+                bed, engine, index, pool, WARM_UP_SECONDS, 1, workdir / "warm-up", "warm-up: "
+            )
+            await warm_up(DIALPLAN, 5.0)
+            await warm_up(ENGINE, 5.0)
         await ladder.climb(rates)
         profiled: Step | None = None
         if not quick:
@@ -417,7 +438,8 @@ def _result(
     ratio = ladder.ratio()
     top = engine_best
     engine_top = ladder.at(ENGINE, top)
-    dialplan_same = ladder.at(DIALPLAN, top)
+    common = ladder.common_rate()  # the highest rate both sides carried
+    engine_common, dialplan_common = ladder.at(ENGINE, common), ladder.at(DIALPLAN, common)
     busy_engine = ladder.at(ENGINE, BUSY_HOUR)
     engine_ms = _per_call_ms(engine_top)
     figures = [
@@ -446,11 +468,11 @@ def _result(
         )
     figures += [
         Figure(
-            f"Asterisk CPU time per call at {top:g} calls/s",
-            _per_call_ms(engine_top, engine_top.asterisk_cpu if engine_top else None),
+            f"Asterisk CPU time per call at {common:g} calls/s",
+            _per_call_ms(engine_common, engine_common.asterisk_cpu if engine_common else None),
             "ms",
             baseline=_per_call_ms(
-                dialplan_same, dialplan_same.asterisk_cpu if dialplan_same else None
+                dialplan_common, dialplan_common.asterisk_cpu if dialplan_common else None
             ),
         ),
         Figure(
@@ -472,11 +494,15 @@ def _result(
         "A step is carried when SIPp kept the rate and counts every call successful, every "
         "call went the whole way (the engine's journal; Asterisk's log for the dialplan) "
         "and the samples heard exactly the expected prompts. A failed step is tried once "
-        "more. The ratio's resolution is the ladder's: one middle step narrows it.",
+        "more. The ratio's resolution is the ladder's, narrowed by up to two middle steps.",
         "CPU time per call: the process's user + system time over the step (all its "
         "threads), divided by the step's calls; the engine's includes its journal, AMI "
-        "link and ACD. Baseline column of the Asterisk row: Asterisk's CPU per call for "
-        "the dialplan's calls at the same rate.",
+        "link and ACD, and its fixed background work over the step (timers, ACD passes), "
+        "which weighs more at low rates. Baseline column of the Asterisk row: Asterisk's "
+        "CPU per call for the dialplan's calls at the same rate.",
+        "Asterisk, SIPp and the engine share this machine's cores: where the machine's CPU "
+        "is what ran out, the engine's CPU per call is what the engine takes from Asterisk; "
+        "where Asterisk's RTP ports ran out, that is the test bed's limit for both sides.",
         _saturation(ladder.first_failure(DIALPLAN), DIALPLAN, rates[-1]),
         _saturation(ladder.first_failure(ENGINE), ENGINE, rates[-1]),
     ]
@@ -498,7 +524,7 @@ def _result(
     if kept is not None:
         notes.append(f"SIPp files of the failed steps are kept in {kept}.")
     if quick:
-        notes.append("Quick run: one rate only; the rates are not a saturation.")
+        notes.append("Quick run: one rate, no warm-up; the rates are not a saturation.")
     return BenchResult(
         1,
         "IVR throughput through real Asterisk",

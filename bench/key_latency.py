@@ -123,20 +123,28 @@ async def _round(
             samples.add(side, kind, value)
 
 
-async def _rounds(index: PromptIndex, pool: CallerPool, rounds: int, per_side: int) -> Samples:
+async def _rounds(
+    index: PromptIndex, pool: CallerPool, rounds: int, per_side: int, warm_up: bool = True
+) -> Samples:
     samples = Samples()
-    await _round(index, pool, per_side, None)  # warm-up
+    if warm_up:
+        await _round(index, pool, per_side, None)
     for _ in range(rounds):
         await _round(index, pool, per_side, samples)
     return samples
 
 
 async def _under_load(
-    index: PromptIndex, pool: CallerPool, rounds: int, per_side: int, workdir: Path
+    index: PromptIndex,
+    pool: CallerPool,
+    rounds: int,
+    per_side: int,
+    workdir: Path,
+    warm_up: bool = True,
 ) -> tuple[Samples, list[LoadOutcome]]:
     """Probe rounds while SIPp loads both sides at LOAD_RATE each."""
     round_seconds = HANG_UP + 2 * per_side * STAGGER + 1.0
-    seconds = LISTEN + 2.0 + (rounds + 1) * round_seconds
+    seconds = LISTEN + 2.0 + (rounds + int(warm_up)) * round_seconds
     calls = round(LOAD_RATE * seconds)
     loads = [
         asyncio.create_task(
@@ -149,7 +157,7 @@ async def _under_load(
     ]
     try:
         await asyncio.sleep(LISTEN + 1.0)  # until the load has its full number of calls
-        samples = await _rounds(index, pool, rounds, per_side)
+        samples = await _rounds(index, pool, rounds, per_side, warm_up)
         outcomes = list(await asyncio.gather(*loads))
     finally:
         for task in loads:
@@ -158,7 +166,7 @@ async def _under_load(
 
 
 async def run(quick: bool) -> BenchResult:
-    rounds, per_side = (2, 3) if quick else (25, 4)
+    rounds, per_side = (1, 3) if quick else (25, 4)
     load_rounds = 1 if quick else 20
     index = prompt_index()
     pool = CallerPool()
@@ -169,9 +177,11 @@ async def run(quick: bool) -> BenchResult:
 
     try:
         async with testbed() as bed, running_engine(workdir / "engine", prepare):
-            idle = await _rounds(index, pool, rounds, per_side)
+            idle = await _rounds(index, pool, rounds, per_side, not quick)
             await bed.wait_idle()
-            loaded, outcomes = await _under_load(index, pool, load_rounds, per_side, workdir)
+            loaded, outcomes = await _under_load(
+                index, pool, load_rounds, per_side, workdir, not quick
+            )
             await bed.wait_idle()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -242,7 +252,9 @@ def _result(
     if failures:
         notes.append(f"{len(failures)} probe call(s) failed, e.g. {failures[0]}.")
     if quick:
-        notes.append("Quick run: few samples; p95 and p99 are close to the worst sample.")
+        notes.append(
+            "Quick run: no warm-up, few samples; p95 and p99 are close to the worst sample."
+        )
     return BenchResult(
         3,
         "Key-to-next-prompt latency, end to end",

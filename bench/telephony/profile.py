@@ -65,6 +65,7 @@ class Profile:
     samples: int
     groups: list[tuple[str, float]]  # group, share of the samples
     top: list[tuple[str, float]]  # function (file:line), share of the samples
+    folded: str = ""  # the stacks as py-spy wrote them, for a closer look
 
     def summary(self, groups: int = 5, top: int = 5) -> str:
         shown = ", ".join(f"{name} {share:.0%}" for name, share in self.groups[:groups])
@@ -93,6 +94,7 @@ def parse_folded(text: str) -> Profile:
         total,
         [(name, n / share) for name, n in groups.most_common()],
         [(name, n / share) for name, n in leaves.most_common(10)],
+        text,
     )
 
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import csv
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -53,6 +54,8 @@ class LoadOutcome:
     arrivals_seconds: float | None = None  # from start until the last call was created
     sipp_cpu: float = 0.0  # SIPp's user + system seconds
     errors: str = ""
+    refusals: dict[int, int] = field(default_factory=dict)  # final error status -> calls
+    most_at_once: int = 0  # the most calls up at once (a statistics row a second)
     workdir: Path | None = None
     rows: list[dict[str, str]] = field(default_factory=list)
 
@@ -125,6 +128,7 @@ def summarise(outcome: LoadOutcome, rows: list[dict[str, str]]) -> None:
     outcome.created = _count(last, "TotalCallCreated")
     outcome.successful = _count(last, "SuccessfulCall(C)")
     outcome.failed = _count(last, "FailedCall(C)")
+    outcome.most_at_once = max(_count(row, "CurrentCall") for row in rows)
     for row in rows:
         if _count(row, "TotalCallCreated") >= outcome.step.calls:
             outcome.arrivals_seconds = _seconds(row.get("ElapsedTime(C)", "0:0:0"))
@@ -182,8 +186,22 @@ async def run_step(
         release_ports(media_port, 4)
     summarise(outcome, await asyncio.to_thread(_read_stats, stats))
     if errors.exists():
-        outcome.errors = errors.read_text(errors="replace")[-4000:]
+        text = await asyncio.to_thread(errors.read_text, errors="replace")
+        outcome.errors = text[-4000:]
+        outcome.refusals = refusals(text)
     return outcome
+
+
+_REFUSAL = re.compile(r"received 'SIP/2\.0 ([4-6]\d\d) ")
+
+
+def refusals(errors: str) -> dict[int, int]:
+    """Final error responses SIPp logged as unexpected (a refused INVITE), by status."""
+    found: dict[int, int] = {}
+    for match in _REFUSAL.finditer(errors):
+        status = int(match.group(1))
+        found[status] = found.get(status, 0) + 1
+    return found
 
 
 def _spawn(args: list[str], workdir: Path) -> subprocess.Popen[bytes]:

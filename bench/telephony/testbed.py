@@ -25,6 +25,7 @@ import fcntl
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,27 +70,46 @@ def _inherited_lock() -> int | None:
 
 
 async def _lock(wait: float) -> tuple[int, bool]:
-    """(descriptor holding the lock, whether we opened it)."""
+    """(descriptor holding the lock, whether we opened it).
+
+    The wait is a blocking ``flock`` in a worker thread, queued in the kernel like
+    ``flock(1)``'s (polling would lose the lock to every blocked waiter); a waiter given up
+    (timeout, cancellation) lets the lock go at once if it gets it later."""
     inherited = _inherited_lock()
     if inherited is not None:
         with contextlib.suppress(OSError):
             fcntl.flock(inherited, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return inherited, False
     fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    deadline = time.monotonic() + wait
-    told = False
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd, True
-        except BlockingIOError:
-            if time.monotonic() > deadline:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd, True
+    except BlockingIOError:
+        pass
+    print(f"waiting for {LOCK_PATH} (another run uses Asterisk)", flush=True)
+    guard = threading.Lock()
+    state = {"abandoned": False, "held": False}
+
+    def take() -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with guard:
+            if state["abandoned"]:
+                fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
-                raise TimeoutError(f"{LOCK_PATH} still held after {wait:.0f} s") from None
-            if not told:
-                print(f"waiting for {LOCK_PATH} (another run uses Asterisk)", flush=True)
-                told = True
-            await asyncio.sleep(0.5)
+            else:
+                state["held"] = True
+
+    waiter = asyncio.ensure_future(asyncio.to_thread(take))
+    try:
+        await asyncio.wait_for(asyncio.shield(waiter), wait)
+    except BaseException:
+        with guard:
+            state["abandoned"] = True
+            if state["held"]:  # got it just as we gave up
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+        raise
+    return fd, True
 
 
 @contextlib.asynccontextmanager

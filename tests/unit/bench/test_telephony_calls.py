@@ -24,7 +24,7 @@ from bench.telephony.sip_caller import (
     parse_sip,
     rtp_packet,
 )
-from bench.telephony.sipp_load import LoadOutcome, LoadStep, summarise
+from bench.telephony.sipp_load import LoadOutcome, LoadStep, refusals, summarise
 
 
 def test_an_infinite_sample_counts_in_the_upper_percentiles() -> None:
@@ -197,3 +197,22 @@ def test_a_profile_sample_belongs_to_its_innermost_engine_frame() -> None:
     assert groups["SQLAlchemy and aiosqlite in their greenlets and threads"] == 0.1
     assert profile.top[0] == ("Connection.execute (sqlalchemy/engine/base.py:1494)", 0.6)
     assert "10 samples" in profile.summary()
+
+
+def test_refused_invites_are_counted_by_status() -> None:
+    log = (
+        "2026-12-01\t23:50:01.1: Aborting call on unexpected message for Call-Id 'a': "
+        "while expecting '200' response, received 'SIP/2.0 488 Not Acceptable Here\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:5060\n'\n"
+        "... received 'SIP/2.0 488 Not Acceptable Here\n"
+        "... received 'SIP/2.0 503 Service Unavailable\n"
+        "... received 'SIP/2.0 200 OK\n"
+    )
+    assert refusals(log) == {488: 2, 503: 1}
+
+
+async def test_the_common_rate_is_the_highest_both_sides_carried() -> None:
+    ladder = _Ladder(_Script({ENGINE: 30.0, DIALPLAN: 60.0}, set()))
+    await ladder.climb(RATES)
+    assert ladder.common_rate() == 20.0
+    assert ladder.ratio() == 0.5
