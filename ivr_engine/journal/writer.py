@@ -8,9 +8,10 @@ goes through; then the rest follow in order.
 
 A store that can save several records in one transaction (``save_many``, as
 ``JournalStore`` does) gets every snapshot waiting when the writer comes round, up to
-``max_batch``: at a busy hour the journal costs the database one transaction per batch
-instead of two per call. A batch the database refuses as invalid is written again record
-by record, so that only the bad record is skipped.
+``max_batch``, after letting ``batch_wait`` seconds pass for more to come: at a busy hour
+the journal costs the database one transaction per batch instead of two per call. A
+batch the database refuses as invalid is written again record by record, so that only the
+bad record is skipped.
 
 Must be used from the event loop's thread (``submit`` is not thread-safe).
 """
@@ -60,6 +61,7 @@ class JournalWriter:
         *,
         max_buffer: int = 100_000,
         max_batch: int = 200,
+        batch_wait: float = 0.05,
         retry_min: float = 0.2,
         retry_max: float = 5.0,
         metrics: Metrics = NO_METRICS,
@@ -75,6 +77,7 @@ class JournalWriter:
         self._max_buffer = max_buffer
         self._save_many = store.save_many if isinstance(store, BatchSink) else None
         self._max_batch = max_batch if self._save_many is not None else 1
+        self._batch_wait = batch_wait
         self._retry_min = retry_min
         self._retry_max = retry_max
         self._queue: asyncio.Queue[CallRecord | None] = asyncio.Queue()  # None: stop
@@ -207,16 +210,19 @@ class JournalWriter:
                 return
             batch = [record]
             stop = False
-            while len(batch) < self._max_batch and not self._queue.empty():
-                more = self._queue.get_nowait()
-                if more is None:
-                    self._stop_queued = False
-                    stop = True
-                    break
-                batch.append(more)
-            self._in_flight = len(batch)
+            self._in_flight = 1
             try:
-                if len(batch) == 1:
+                if self._max_batch > 1 and self._batch_wait > 0 and self._queue.empty():
+                    await asyncio.sleep(self._batch_wait)  # records of calls ending together
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    more = self._queue.get_nowait()
+                    if more is None:
+                        self._stop_queued = False
+                        stop = True
+                        break
+                    batch.append(more)
+                self._in_flight = len(batch)
+                if self._save_many is None:
                     await self._write(record)
                 else:
                     await self._write_batch(batch)

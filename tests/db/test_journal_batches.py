@@ -146,3 +146,28 @@ async def test_one_record_at_a_time_without_save_many() -> None:
     await writer.close(timeout=5)
     assert saved == [r.call_id for r in records]
     assert writer.written == 5
+
+
+async def test_records_arriving_together_share_a_transaction(db_url: str) -> None:
+    store = await JournalStore.connect(db_url)
+    counting = Counting(store)
+    writer = JournalWriter(counting, batch_wait=0.2)
+    writer.start()
+    try:
+        first, second, third = (make_record(n) for n in range(3))
+        writer.submit(first)
+        await asyncio.sleep(0.05)  # the writer has the first one and waits for more
+        writer.submit(second)
+        writer.submit(third)
+        for _ in range(200):
+            if writer.written == 3:
+                break
+            await asyncio.sleep(0.02)
+        assert counting.batches == [3]
+        alone = make_record(3)
+        writer.submit(alone)
+        await writer.close(timeout=5)
+        assert counting.batches == [3, 1]  # a record alone goes the same way
+        assert await store.get(alone.call_id) == alone.to_dict()
+    finally:
+        await store.close()
