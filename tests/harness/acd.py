@@ -31,8 +31,9 @@ T = TypeVar("T")
 
 
 class AcdProbe:
-    def __init__(self, engine: EngineProcess) -> None:
-        self.url = engine.env["IVR_ENGINE_DATABASE__URL"]
+    def __init__(self, engine: EngineProcess, url: str | None = None) -> None:
+        # ``url``: the same database another way (not through a proxy a test cuts, say).
+        self.url = url or engine.env["IVR_ENGINE_DATABASE__URL"]
         path = engine.env.get("IVR_ENGINE_ACD__CONFIG", "config/acd.yaml")
         self.config: AcdConfig = load_config(PROJECT_ROOT / path)
 
