@@ -13,8 +13,9 @@ The samples. Every interval the engine's ``/metrics`` gives its resident memory
 (``process_resident_memory_bytes``), asyncio tasks (``ivr_event_loop_tasks``), open file
 descriptors (``process_open_fds``), calls in flight (``ivr_calls_active``), the journal's
 backlog and the loop lag; the database connections are the engine's descriptors on its
-SQLite file (/proc/<pid>/fd: each SQLite connection holds the file open once) or, on
-PostgreSQL, the rows of ``pg_stat_activity`` for its database; Asterisk's channels come
+SQLite file (/proc/<pid>/fd: each SQLite connection holds the file open once; the descriptors on
+its -wal and -shm files are the database's too) or, on PostgreSQL, the rows of
+``pg_stat_activity`` for its database; Asterisk's channels come
 from ``core show channels count``.
 
 The judgement (:func:`judge`). Samples have a phase: ``idle`` (after a short priming burst
@@ -30,7 +31,7 @@ seconds. Passing means no growth:
 * database connections: never more than the engine's connection pools can hold
   (:func:`pool_capacity`);
 * after the drain: no channel on Asterisk, no call in flight, the journal written, tasks
-  and the descriptors other than database connections within a few of the idle figures.
+  and the descriptors other than the database's within a few of the idle figures.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import NamedTuple
 
 import asyncpg  # type: ignore[import-untyped]
 from prometheus_client.parser import text_string_to_metric_families
@@ -152,14 +154,15 @@ class Sample:
     fds: int
     calls_active: int
     db_connections: int
+    db_fds: int  # descriptors on the database: connections, and SQLite's WAL and shm files
     channels: int
     journal_queue: int
     loop_lag_ms: float
 
     @property
     def other_fds(self) -> int:
-        """Descriptors other than database connections."""
-        return self.fds - self.db_connections
+        """Descriptors other than the database's."""
+        return self.fds - self.db_fds
 
 
 @dataclass(frozen=True)
@@ -194,21 +197,29 @@ async def fetch_metrics(url: str) -> dict[str, float]:
     return read_metrics(await asyncio.to_thread(_get, url))
 
 
-def sqlite_connections(pid: int, database: Path) -> int:
-    """The process's open descriptors on the SQLite file (its WAL and shm files aside): one
-    per connection, and at times the descriptor of a connection just closed, which SQLite
-    keeps while another connection of the process holds a lock on the file."""
-    target = str(database.resolve())
-    count = 0
+class DbUse(NamedTuple):
+    connections: int
+    descriptors: int  # every descriptor the engine has for its database
+
+
+def sqlite_use(pid: int, database: Path) -> DbUse:
+    """The process's open descriptors on the SQLite file: one per connection (and at times
+    the descriptor of a connection just closed, which SQLite keeps while another connection
+    of the process holds a lock on the file); with those on its -wal and -shm files."""
+    main = str(database.resolve())
+    files = {main, f"{main}-wal", f"{main}-shm", f"{main}-journal"}
+    connections = descriptors = 0
     for name in os.listdir(f"/proc/{pid}/fd"):
         with contextlib.suppress(OSError):
-            if os.readlink(f"/proc/{pid}/fd/{name}") == target:
-                count += 1
-    return count
+            target = os.readlink(f"/proc/{pid}/fd/{name}")
+            connections += target == main
+            descriptors += target in files
+    return DbUse(connections, descriptors)
 
 
-async def postgres_connections(url: str) -> int:
-    """Sessions on the URL's database other than this one (``pg_stat_activity``)."""
+async def postgres_use(url: str) -> DbUse:
+    """Sessions on the URL's database other than this one (``pg_stat_activity``), each one
+    socket of the engine's."""
     parsed = make_url(url).set(drivername="postgresql")
     conn = await asyncpg.connect(parsed.render_as_string(hide_password=False), timeout=5)
     try:
@@ -219,7 +230,7 @@ async def postgres_connections(url: str) -> int:
         )
     finally:
         await conn.close(timeout=5)
-    return int(value)
+    return DbUse(int(value), int(value))
 
 
 class Sampler:
@@ -229,17 +240,17 @@ class Sampler:
     def __init__(
         self,
         metrics_url: str,
-        db_connections: Callable[[], Awaitable[int]],
+        database: Callable[[], Awaitable[DbUse]],
         channels: Callable[[], Awaitable[int]],
     ) -> None:
         self.metrics_url = metrics_url
-        self.db_connections = db_connections
+        self.database = database
         self.channels = channels
         self.samples: list[Sample] = []
 
     async def take(self, phase: str, at: float) -> Sample:
         values, db, channels = await asyncio.gather(
-            fetch_metrics(self.metrics_url), self.db_connections(), self.channels()
+            fetch_metrics(self.metrics_url), self.database(), self.channels()
         )
         sample = Sample(
             phase=phase,
@@ -248,7 +259,8 @@ class Sampler:
             tasks=int(values["ivr_event_loop_tasks"]),
             fds=int(values["process_open_fds"]),
             calls_active=int(values["ivr_calls_active"]),
-            db_connections=db,
+            db_connections=db.connections,
+            db_fds=db.descriptors,
             channels=channels,
             journal_queue=int(values.get("ivr_journal_queue_depth", 0)),
             loop_lag_ms=round(values.get("ivr_event_loop_lag_seconds", 0.0) * 1000, 1),
@@ -334,7 +346,7 @@ def judge(samples: Sequence[Sample], plan: SoakPlan, pools: int) -> list[Check]:
             end.tasks <= base.tasks + DRAINED_SLACK,
         ),
         Check(
-            "descriptors other than database connections after the drain",
+            "descriptors other than the database's after the drain",
             f"{end.other_fds} (idle {base.other_fds})",
             f"<= {base.other_fds + DRAINED_SLACK}",
             end.other_fds <= base.other_fds + DRAINED_SLACK,
@@ -385,7 +397,7 @@ def summary(
         ("last window", [s for s in load if s.at > plan.load_s - plan.warm_up_s]),
         ("drained", [s for s in samples if s.phase == "drain"][-1:]),
     ]
-    shown = ("rss_mb", "tasks", "fds", "calls_active", "db_connections", "channels")
+    shown = ("rss_mb", "tasks", "fds", "calls_active", "db_connections", "db_fds", "channels")
     rows = [["stretch (min / median / max)", "samples", *shown]]
     for name, taken in stretches:
         rows.append(

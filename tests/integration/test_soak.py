@@ -42,6 +42,7 @@ from tests.harness.asterisk import unavailable_reason
 from tests.harness.postgres import PostgresUnavailable, scratch_database
 from tests.harness.soak import (
     Check,
+    DbUse,
     Sample,
     Sampler,
     SoakPlan,
@@ -49,8 +50,8 @@ from tests.harness.soak import (
     fetch_metrics,
     judge,
     pool_capacity,
-    postgres_connections,
-    sqlite_connections,
+    postgres_use,
+    sqlite_use,
     summary,
     write_csv,
     write_summary,
@@ -106,7 +107,7 @@ class Soak:
         self.url = engine.env["IVR_ENGINE_DATABASE__URL"]
         self.backend = "postgresql" if self.url.startswith("postgresql") else "sqlite"
         self.metrics_url = f"http://127.0.0.1:{engine.http_port}/metrics"
-        self.sampler = Sampler(self.metrics_url, self._db_connections, bed.channels)
+        self.sampler = Sampler(self.metrics_url, self._database, bed.channels)
         self.load_pool = CallerPool()
         self.agent_pool = CallerPool(AGENT_FIRST, AGENT_CALLERS)
         self.agents = AGENTS[: plan.agents]
@@ -115,13 +116,13 @@ class Soak:
         self.probe = AcdProbe(engine)
         self.started = 0.0  # time.monotonic() when the load started
 
-    async def _db_connections(self) -> int:
+    async def _database(self) -> DbUse:
         if self.backend == "postgresql":
-            return await postgres_connections(self.url)
+            return await postgres_use(self.url)
         pid = self.engine.pid
         if pid is None:
             raise AssertionError(f"the engine is not running:\n{self.engine.log_tail()}")
-        return await asyncio.to_thread(sqlite_connections, pid, self.engine.database_path)
+        return await asyncio.to_thread(sqlite_use, pid, self.engine.database_path)
 
     async def _calls(self, seconds: float) -> None:
         """The load for ``seconds``, and the agent calls beside it until then."""
@@ -257,8 +258,8 @@ class Soak:
 def _line(s: Sample) -> str:
     return (
         f"  {s.phase:5} {s.at:7.0f} s  rss {s.rss_mb:6.1f} MB  tasks {s.tasks:4}  fds {s.fds:4}  "
-        f"calls {s.calls_active:4}  db {s.db_connections:3}  channels {s.channels:4}  "
-        f"journal queue {s.journal_queue:4}  lag {s.loop_lag_ms:.1f} ms"
+        f"calls {s.calls_active:4}  db {s.db_connections:3} ({s.db_fds:3} fds)  "
+        f"channels {s.channels:4}  journal queue {s.journal_queue:4}  lag {s.loop_lag_ms:.1f} ms"
     )
 
 

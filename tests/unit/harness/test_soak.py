@@ -22,7 +22,7 @@ from tests.harness.soak import (
     judge,
     pool_capacity,
     read_metrics,
-    sqlite_connections,
+    sqlite_use,
     summary,
     write_csv,
 )
@@ -38,6 +38,7 @@ def _sample(phase: str, at: float, **values: float) -> Sample:
         "fds": 60,
         "calls_active": 0,
         "db_connections": 6,
+        "db_fds": 10,
         "channels": 0,
         "journal_queue": 0,
         "loop_lag_ms": 1.0,
@@ -51,6 +52,7 @@ def _sample(phase: str, at: float, **values: float) -> Sample:
         fds=int(base["fds"]),
         calls_active=int(base["calls_active"]),
         db_connections=int(base["db_connections"]),
+        db_fds=int(base["db_fds"]),
         channels=int(base["channels"]),
         journal_queue=int(base["journal_queue"]),
         loop_lag_ms=base["loop_lag_ms"],
@@ -71,11 +73,14 @@ def _steady() -> list[Sample]:
                 fds=60 + calls + 8,
                 calls_active=calls,
                 db_connections=14,
+                db_fds=22,
                 channels=calls,
                 journal_queue=k % 7,
             )
         )
-    samples += [_sample("drain", 1830.0 + 10 * k, db_connections=10, fds=64) for k in range(3)]
+    samples += [
+        _sample("drain", 1830.0 + 10 * k, db_connections=10, db_fds=14, fds=64) for k in range(3)
+    ]
     return samples
 
 
@@ -123,12 +128,12 @@ def test_a_task_leak_fails_during_the_load_and_after_the_drain() -> None:
 
 def test_descriptors_left_open_after_the_drain_fail() -> None:
     left = _changed(_steady(), "drain", 0, fds=90)
-    assert _failed(left) == ["descriptors other than database connections after the drain"]
+    assert _failed(left) == ["descriptors other than the database's after the drain"]
 
 
 def test_pooled_database_connections_are_not_taken_for_leaked_descriptors() -> None:
-    # 10 more descriptors, all of them database connections the pools keep.
-    pooled = _changed(_steady(), "drain", 0, fds=74, db_connections=20)
+    # 20 more descriptors, all of them the database's: connections the pools keep, WAL files.
+    pooled = _changed(_steady(), "drain", 0, fds=84, db_connections=20, db_fds=34)
     assert _failed(pooled) == []
 
 
@@ -210,16 +215,19 @@ def test_the_pool_bound_follows_the_engines_pools(tmp_path: Path) -> None:
 
 def test_sqlite_connections_are_the_descriptors_on_the_file(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
+    assert sqlite_use(os.getpid(), path) == (0, 0)
     with contextlib.closing(sqlite3.connect(path)) as first:
         first.execute("PRAGMA journal_mode=WAL")
         first.execute("CREATE TABLE t (x)")
         with contextlib.closing(sqlite3.connect(path)) as second:
             second.execute("SELECT * FROM t").fetchall()
-            assert sqlite_connections(os.getpid(), path) == 2
+            connections, descriptors = sqlite_use(os.getpid(), path)
+            assert connections == 2
+            assert descriptors > connections  # the WAL and shm files are open too
         # SQLite may keep a closed connection's descriptor while another one holds a lock:
         # the count is never below the connections.
-        assert sqlite_connections(os.getpid(), path) >= 1
-    assert sqlite_connections(os.getpid(), path) == 0
+        assert sqlite_use(os.getpid(), path).connections >= 1
+    assert sqlite_use(os.getpid(), path) == (0, 0)
 
 
 def test_the_samples_and_the_summary_are_written(tmp_path: Path) -> None:
