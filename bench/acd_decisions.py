@@ -81,7 +81,7 @@ from bench.acd_routing import SKILLS, make_agents, make_queues
 from bench.acd_stats import growth_exponent, percentile
 from bench.result import BenchResult, Figure
 from ivr_engine.db_schema import upgrade
-from tests.harness.postgres import ADMIN_DSN
+from tests.harness.postgres import ADMIN_DSN, admin_execute
 
 __all__ = ["run"]
 
@@ -384,20 +384,12 @@ async def sqlite_database() -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{Path(folder) / 'engine.db'}"
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN, timeout=10)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @contextlib.asynccontextmanager
 async def postgres_database() -> AsyncIterator[str]:
     """A scratch database on the local server (the test role), dropped at the end."""
     admin = make_url(ADMIN_DSN)
     name = f"bench_acd_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    await admin_execute(f'CREATE DATABASE "{name}"')
     login = admin.username or "postgres"
     if admin.password:
         login += f":{admin.password}"
@@ -405,7 +397,7 @@ async def postgres_database() -> AsyncIterator[str]:
     try:
         yield f"postgresql+asyncpg://{login}@{host}:{port}/{name}"
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
