@@ -40,8 +40,8 @@ from acd.routing import (
     Step,
     check_queues,
 )
-from ivr_engine.menus.yaml_source import YamlSourceError, located, parse_yaml
-from ivr_engine.settings import PROJECT_ROOT
+from ground.paths import PROJECT_ROOT
+from ground.yaml_source import YamlSourceError, located, parse_yaml
 
 DEFAULT_ACD_FILE = PROJECT_ROOT / "config" / "acd.yaml"
 MAX_FILE_BYTES = 1024 * 1024
@@ -125,7 +125,7 @@ class AcdConfig:
 def load_config(path: str | Path = DEFAULT_ACD_FILE) -> AcdConfig:
     """Read and check the file; every problem is ``file: line N: where: what``.
 
-    The file is read as the menus are (``ivr_engine.menus.yaml_source``): at most
+    The file is read as the menus are (``ground.yaml_source``): at most
     ``MAX_FILE_BYTES``, no anchors or aliases, no tags, one document, bounded nesting.
     """
     source = str(path)

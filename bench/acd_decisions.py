@@ -81,7 +81,7 @@ from bench.acd_routing import SKILLS, make_agents, make_queues
 from bench.acd_stats import growth_exponent, percentile
 from bench.result import BenchResult, Figure
 from ivr_engine.db_schema import upgrade
-from tests.harness.postgres import ADMIN_DSN, admin_execute
+from testbed.postgres import ADMIN_DSN, admin_execute
 
 __all__ = ["run"]
 

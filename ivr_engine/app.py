@@ -14,21 +14,23 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.asterisk.agent_leg import AgentAnswer, CallbackLeg
-from acd.asterisk.callbacks import CallbackDialler, CallbackLegs
-from acd.asterisk.caller import QueueDesk
-from acd.asterisk.devices import DeviceStates
-from acd.asterisk.features import FeatureCodes
-from acd.asterisk.reconciler import Reconciler
-from acd.asterisk.supervision import Supervision
 from acd.config import AcdConfig, load_config
 from acd.service.acd import Acd
 from acd.store.sync import sync_config
+from ground.database import make_engine
+from ground.loop_monitor import LoopMonitor
+from ground.tasks import cancel_and_wait
+from ivr_engine.acd_asterisk.agent_leg import AgentAnswer, CallbackLeg
+from ivr_engine.acd_asterisk.callbacks import CallbackDialler, CallbackLegs
+from ivr_engine.acd_asterisk.caller import QueueDesk
+from ivr_engine.acd_asterisk.devices import DeviceStates
+from ivr_engine.acd_asterisk.features import FeatureCodes
+from ivr_engine.acd_asterisk.reconciler import Reconciler
+from ivr_engine.acd_asterisk.supervision import Supervision
 from ivr_engine.agi.server import FastAgiServer
 from ivr_engine.ami import AmiLink, LinkState
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.data.nuisance import NuisanceGuard
-from ivr_engine.database import make_engine
 from ivr_engine.http.api.build import build_api
 from ivr_engine.http.api.endpoint import STAFF
 from ivr_engine.http.api.server import ApiServer
@@ -37,7 +39,6 @@ from ivr_engine.http.metrics import metrics_routes
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.flow import MenuFlows
 from ivr_engine.journal import JournalStore, JournalWriter
-from ivr_engine.loop_monitor import LoopMonitor
 from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.nodes import QueueNode
 from ivr_engine.menus.registry import MenuRegistry
@@ -46,7 +47,6 @@ from ivr_engine.privacy import JournalPrivacy, shown_url
 from ivr_engine.prompts.catalogue import load_catalogue
 from ivr_engine.services import open_services, subscriber_data_url, upgrade_databases
 from ivr_engine.settings import Settings
-from ivr_engine.tasks import cancel_and_wait
 from ivr_engine.wallboard.service import Wallboard
 
 log = logging.getLogger(__name__)

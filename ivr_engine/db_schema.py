@@ -30,10 +30,10 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Connection, make_url
 
-from ivr_engine.database import exclusive_transaction, make_engine, sqlite_file
+from ground.database import exclusive_transaction, make_engine, sqlite_file
+from ground.paths import PROJECT_ROOT
 from ivr_engine.migrations import MIGRATIONS_DIR
 from ivr_engine.migrations.target import BASELINE, BASELINE_TABLES, context_options
-from ivr_engine.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # 6 lines every start

@@ -22,10 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from ivr_engine.menus.yaml_source import EMPTY, YamlSource, YamlSourceError, parse_yaml
-from ivr_engine.reports.service_level import ServiceLevelDefinition
+from acd.service_level import ServiceLevelDefinition
+from ground.paths import PROJECT_ROOT
+from ground.yaml_source import EMPTY, YamlSource, YamlSourceError, parse_yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "config" / "engine.yaml"
 ENV_PREFIX = "IVR_ENGINE_"
 MAX_SETTINGS_BYTES = 1024 * 1024

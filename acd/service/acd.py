@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from acd.agents import STUCK_GRACE, AgentEvent, AgentState, StateChange, TransitionError
 from acd.agents import reconcile as reconcile_agents
 from acd.config import AcdConfig
+from acd.metrics import NO_METRICS, AcdMetrics
 from acd.service.dispatcher import Dispatcher
 from acd.service.sqlite_thread import SyncConnection, WalCheckpointer, drive, no_autocheckpoint
 from acd.service.tickets import Offer, Ticket
@@ -56,16 +57,15 @@ from acd.store.call_rows import (
     waiting_ahead,
 )
 from acd.store.tables import WaitingCallRow
-from ivr_engine.database import make_engine, make_sqlite_thread_engine, sqlite_file
-from ivr_engine.metrics.hooks import NO_METRICS, Metrics
-from ivr_engine.tasks import cancel_and_wait
+from ground.database import make_engine, make_sqlite_thread_engine, sqlite_file
+from ground.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Acd", "CallbackRunner"]
 
 CallbackRunner = Callable[[CallRecord, Offer], Awaitable[None]]
-"""Runs a callback the dispatcher reserved an agent for (``acd.asterisk.callbacks``)."""
+"""Runs a callback the dispatcher reserved an agent for (``ivr_engine.acd_asterisk.callbacks``)."""
 
 T = TypeVar("T")
 
@@ -84,7 +84,7 @@ class Acd:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         callback_window_open: Callable[[], bool] = lambda: True,
-        metrics: Metrics = NO_METRICS,
+        metrics: AcdMetrics = NO_METRICS,
     ) -> None:
         self.url = url
         self.metrics = metrics  # database errors and the dispatcher's timings

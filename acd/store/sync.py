@@ -9,7 +9,7 @@ When agents' skills change, the feed's skills counter moves on, so running insta
 on the new skills from their next pass.
 
 Idempotent (a second run changes nothing) and safe when several instances sync at once:
-one transaction under the schema lock (``ivr_engine.database.exclusive_transaction``).
+one transaction under the schema lock (``ground.database.exclusive_transaction``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from acd.config import AcdConfig, QueueSettings, ServiceLevel, requirements
 from acd.routing import Action, Announce, OfferCallback, Overflow, QueueConfig, Requirements, Step
 from acd.store.changes import skills_changed
 from acd.store.tables import AcdBase, AgentRow, AgentSkillRow
-from ivr_engine.database import exclusive_transaction
+from ground.database import exclusive_transaction
 
 _SKILLS: Table = AcdBase.metadata.tables["skills"]
 _QUEUES: Table = AcdBase.metadata.tables["queues"]

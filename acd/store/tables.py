@@ -43,15 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from acd.agents.states import AgentState
-from ivr_engine.journal.tables import UTCDateTime
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from ground.schema import NAMING, UTCDateTime, one_of
 
 MARKS_COUNTER = 1  # acd_changes row of SQLite's marks
 SKILLS_COUNTER = 2  # acd_changes row that moves on when agents' skills change
@@ -69,11 +61,6 @@ QUEUE_EVENTS = (
     "ring-no-answer",
     "complete",
 )
-
-
-def one_of(column: str, values: tuple[str, ...]) -> str:
-    """SQL for ``column IN (...)`` over fixed identifiers (no user input)."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 AGENT_STATES = tuple(state.value for state in AgentState)

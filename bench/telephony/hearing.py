@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.telephony.g711 import DECODE, encode_frames, read_wav_samples
-from ivr_engine.settings import PROJECT_ROOT
+from ground.paths import PROJECT_ROOT
 
 SOUNDS = PROJECT_ROOT / "prompts" / "sounds"
 QUIET = 300  # a frame whose loudest sample is below this is silence for recognition

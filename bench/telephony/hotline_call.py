@@ -29,9 +29,9 @@ from bench.telephony.hearing import PromptIndex
 from bench.telephony.sip_caller import CallResult, Press
 from ivr_engine.data.demo import read_demo
 from ivr_engine.speech.numbers import money_prompts
-from tests.harness.asterisk import ASTERISK_ROOT
-from tests.harness.engine import EngineProcess
-from tests.harness.prompt_timing import seconds_of
+from testbed.asterisk import ASTERISK_ROOT
+from testbed.engine import EngineProcess
+from testbed.prompt_timing import seconds_of
 
 CALLER = "13900139000"  # the demo's ordinary GoTone subscriber, the callers' template
 FIRST_NUMBER = 13910000000

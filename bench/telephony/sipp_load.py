@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.harness.dtmf_pcap import write_dtmf_pcap
-from tests.harness.ports import LOCAL_IP, release_ports, reserve_ports
-from tests.harness.sipp_call import SIPP_BINARY
+from testbed.dtmf_pcap import write_dtmf_pcap
+from testbed.ports import LOCAL_IP, release_ports, reserve_ports
+from testbed.sipp_call import SIPP_BINARY
 
 SCENARIO = Path(__file__).resolve().parent.parent / "sipp" / "load_caller.xml"
 KEY_SECONDS = 0.1  # how long each key is held

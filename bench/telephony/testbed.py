@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.harness.asterisk import (
+from testbed.asterisk import (
     ASTERISK_ROOT,
     asterisk_cli,
     ensure_asterisk_running,
@@ -39,7 +39,7 @@ from tests.harness.asterisk import (
     stop_asterisk,
     unavailable_reason,
 )
-from tests.harness.engine import EngineProcess
+from testbed.engine import EngineProcess
 
 BENCH = Path(__file__).resolve().parent.parent
 BASELINE_SOURCE = BENCH / "dialplan" / "hotline_baseline.conf"

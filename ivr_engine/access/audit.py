@@ -16,9 +16,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ground.clock import utc_now
 from ivr_engine.access.roles import Principal
 from ivr_engine.access.tables import AuditRow
-from ivr_engine.journal.record import utc_now
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from acd.store.tables import NAMING, one_of
+from ground.schema import NAMING, UTCDateTime, one_of
 from ivr_engine.access.roles import Role
-from ivr_engine.journal.tables import UTCDateTime
 
 ROLES = tuple(role.value for role in Role)
 _AuditId = BigInteger().with_variant(Integer(), "sqlite")

@@ -17,9 +17,9 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ground.clock import utc_now
 from ivr_engine.access.roles import Principal, Role
 from ivr_engine.access.tables import ApiTokenRow
-from ivr_engine.journal.record import utc_now
 
 _TOKEN = re.compile(r"^ivr_([a-z0-9]{12})\.([A-Za-z0-9_-]{43})$")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")

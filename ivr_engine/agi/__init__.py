@@ -7,9 +7,10 @@ from ivr_engine.agi.errors import (
     AgiTimeout,
     CallerHangup,
 )
+from ivr_engine.agi.metrics import CommandTrace
 from ivr_engine.agi.protocol import AgiReply, quote, read_headers, read_reply
 from ivr_engine.agi.server import FastAgiServer, Handler, Outcome, Router
-from ivr_engine.agi.session import AgiSession, CommandTrace, Observer
+from ivr_engine.agi.session import AgiSession, Observer
 from ivr_engine.agi.stats import AgiStats
 
 __all__ = [

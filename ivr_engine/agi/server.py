@@ -10,9 +10,9 @@ from typing import Literal
 
 from ivr_engine.agi.connection import AgiConnection
 from ivr_engine.agi.errors import AgiError, CallerHangup
+from ivr_engine.agi.metrics import NO_METRICS, AgiMetrics
 from ivr_engine.agi.session import AgiSession
 from ivr_engine.agi.stats import AgiStats
-from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 from ivr_engine.settings import AgiSettings
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class FastAgiServer:
         *,
         on_session_closed: SessionClosed | None = None,
         drain_routes: frozenset[str] = frozenset(),
-        metrics: Metrics = NO_METRICS,
+        metrics: AgiMetrics = NO_METRICS,
     ) -> None:
         self._settings = settings
         self._metrics = metrics

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from ivr_engine.agi.errors import (
     AgiCommandError,
@@ -15,6 +14,7 @@ from ivr_engine.agi.errors import (
     AgiTimeout,
     CallerHangup,
 )
+from ivr_engine.agi.metrics import NO_METRICS, AgiMetrics, CommandTrace
 from ivr_engine.agi.protocol import (
     DTMF_DIGITS,
     AgiReply,
@@ -25,22 +25,8 @@ from ivr_engine.agi.protocol import (
     quote,
     result_int,
 )
-from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CommandTrace:
-    """What one command did: handed to the session's observer (the call journal) and to
-    the engine's metrics."""
-
-    command: str
-    reply: AgiReply | None
-    started: float  # time.monotonic()
-    duration: float
-    error: str | None
-    error_type: type[BaseException] | None = None
 
 
 Observer = Callable[[CommandTrace], None]
@@ -62,7 +48,7 @@ class AgiSession:
         *,
         command_timeout: float,
         observer: Observer | None = None,
-        metrics: Metrics = NO_METRICS,
+        metrics: AgiMetrics = NO_METRICS,
     ) -> None:
         self._headers = dict(headers)
         self._reader = reader

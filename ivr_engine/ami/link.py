@@ -22,10 +22,10 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.message import Message
 
+from ground.tasks import cancel_and_wait
+from ivr_engine.ami.metrics import NO_METRICS, AmiMetrics
 from ivr_engine.ami.protocol import BadInput, IncrementalAmiProtocol
-from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 from ivr_engine.settings import AmiSettings
-from ivr_engine.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class AmiLink:
         settings: AmiSettings,
         events: Iterable[str] = ENGINE_EVENTS,
         *,
-        metrics: Metrics = NO_METRICS,
+        metrics: AmiMetrics = NO_METRICS,
     ) -> None:
         self.settings = settings
         self.events = tuple(events)

@@ -20,7 +20,8 @@ import logging
 from collections.abc import Callable
 
 from ivr_engine.agi.errors import AgiError, CallerHangup
-from ivr_engine.agi.session import AgiSession, CommandTrace
+from ivr_engine.agi.metrics import CommandTrace
+from ivr_engine.agi.session import AgiSession
 from ivr_engine.calls.call import Call, Flow
 from ivr_engine.journal import JournalWriter
 from ivr_engine.privacy import FULL, JournalPrivacy, journal_record

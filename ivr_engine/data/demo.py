@@ -26,11 +26,11 @@ from pydantic import (
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import SQLAlchemyError
 
+from ground.paths import PROJECT_ROOT
 from ivr_engine.data.backend import BackendError
 from ivr_engine.data.hashing import card_key, hash_password
 from ivr_engine.data.sql import SqlBackend
 from ivr_engine.data.tables import BlacklistRow, SubscriberRow, TopupCardRow, to_fen
-from ivr_engine.settings import PROJECT_ROOT
 
 DEFAULT_DEMO_FILE = PROJECT_ROOT / "config" / "demo" / "subscribers.yaml"
 

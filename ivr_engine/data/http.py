@@ -41,6 +41,7 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ground.database import ClosesOnExit
 from ivr_engine.data.backend import (
     BackendError,
     Profile,
@@ -50,7 +51,6 @@ from ivr_engine.data.backend import (
 )
 from ivr_engine.data.breaker import CircuitBreaker
 from ivr_engine.data.numbers import classify_number, normalise_number
-from ivr_engine.database import ClosesOnExit
 
 T = TypeVar("T")
 

@@ -38,10 +38,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ground.clock import utc_now
+from ground.database import make_engine
 from ivr_engine.data.numbers import normalise_number
 from ivr_engine.data.tables import BlacklistRow, CounterRow
-from ivr_engine.database import make_engine
-from ivr_engine.journal.record import utc_now
 from ivr_engine.settings import NuisanceSettings, Settings
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from ground.database import ClosesOnExit, make_engine
 from ivr_engine.data.backend import (
     BackendError,
     Profile,
@@ -36,7 +37,6 @@ from ivr_engine.data.tables import (
     TopupCardRow,
     to_yuan,
 )
-from ivr_engine.database import ClosesOnExit, make_engine
 
 _SUBSCRIBERS = SubscriberRow.__table__
 _BLACKLIST = BlacklistRow.__table__

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ivr_engine.journal.tables import UTCDateTime
+from ground.schema import UTCDateTime
 
 _FEN = Decimal("0.01")
 

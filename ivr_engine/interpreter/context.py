@@ -14,7 +14,7 @@ from ivr_engine.journal import CallRecord
 from ivr_engine.menus.loader import MenuSet
 
 if TYPE_CHECKING:
-    from acd.asterisk.caller import QueueDesk
+    from ivr_engine.acd_asterisk.caller import QueueDesk
     from ivr_engine.data.nuisance import NuisanceGuard, Verdict
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ivr_engine.database import sqlite_file
+from ground.database import sqlite_file
 from ivr_engine.journal.store import JournalStore, MissingTables
 
 

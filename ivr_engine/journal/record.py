@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from ground.clock import as_utc, utc_now
 
 # Who ended the call: the caller, the engine, Asterisk itself (a restart, an operator's
 # hang-up), or unknown (the connection was lost, the engine crashed).
@@ -28,17 +30,6 @@ STEPS_HEAD = 400
 STEPS_TAIL = 200
 MAX_STEPS = STEPS_HEAD + 1 + STEPS_TAIL
 TRUNCATED = "truncated"
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """Return ``value`` in UTC; naive datetimes are refused (their zone is unknown)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"journal times must be timezone-aware, got naive {value.isoformat()}")
-    return value.astimezone(UTC)
 
 
 def new_call_id() -> str:

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 
-from ivr_engine.database import ClosesOnExit, make_engine
-from ivr_engine.journal.record import CallRecord, Step, utc_now
+from ground.clock import utc_now
+from ground.database import ClosesOnExit, make_engine
+from ivr_engine.journal.record import CallRecord, Step
 from ivr_engine.journal.tables import CallRow, StepRow
 
 _IDS_PER_QUERY = 500

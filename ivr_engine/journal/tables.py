@@ -7,42 +7,20 @@ text timestamps in a sortable, fixed-width form.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ivr_engine.journal.record import as_utc
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware DateTime that always comes back as an aware UTC datetime."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return as_utc(value)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:  # SQLite: stored as UTC text without an offset
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+from ground.schema import UTCDateTime
 
 
 class JournalBase(DeclarativeBase):

@@ -25,8 +25,8 @@ from typing import Protocol, runtime_checkable
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from ivr_engine.journal.metrics import NO_METRICS, JournalMetrics
 from ivr_engine.journal.record import CallRecord
-from ivr_engine.metrics.hooks import NO_METRICS, Metrics
 
 log = logging.getLogger("ivr_engine.journal")
 
@@ -64,7 +64,7 @@ class JournalWriter:
         batch_wait: float = 0.05,
         retry_min: float = 0.2,
         retry_max: float = 5.0,
-        metrics: Metrics = NO_METRICS,
+        metrics: JournalMetrics = NO_METRICS,
     ) -> None:
         if max_buffer < 1:
             raise ValueError("max_buffer must be at least 1")

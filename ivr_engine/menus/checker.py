@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ground.yaml_source import YamlPath, YamlSource
 from ivr_engine.menus.document import MenuFile
 from ivr_engine.menus.explain import display
 from ivr_engine.menus.nodes import (
@@ -39,7 +40,6 @@ from ivr_engine.menus.nodes import (
     SubNode,
     TransferNode,
 )
-from ivr_engine.menus.yaml_source import YamlPath, YamlSource
 
 PromptIds = Collection[str] | Mapping[str, Collection[str]]
 """Prompt ids: all of them, or per language (``{"zh": {...}, "en": {...}}``)."""

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import ErrorDetails
 
+from ground.yaml_source import YamlPath, YamlSource
 from ivr_engine.menus.document import Dnis, MenuFile
 from ivr_engine.menus.nodes import KEY_PATTERN, NODE_TYPES, PromptId, Target
-from ivr_engine.menus.yaml_source import YamlPath, YamlSource
 
 NODE_TYPE_NAMES = tuple(str(get_args(m.model_fields["type"].annotation)[0]) for m in NODE_TYPES)
 _MAPPING = "a mapping (key: value lines)"

@@ -22,19 +22,19 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
-from ivr_engine.menus.checker import LoadedFile, MenuProblem, PromptIds, check
-from ivr_engine.menus.document import FileDefaults, MenuFile
-from ivr_engine.menus.explain import describe, explain
-from ivr_engine.menus.nodes import Node
-from ivr_engine.menus.yaml_source import (
+from ground.paths import PROJECT_ROOT
+from ground.yaml_source import (
     MAX_BYTES,
     MAX_DEPTH,
     YamlSourceError,
     parse_yaml,
     read_limited,
 )
+from ivr_engine.menus.checker import LoadedFile, MenuProblem, PromptIds, check
+from ivr_engine.menus.document import FileDefaults, MenuFile
+from ivr_engine.menus.explain import describe, explain
+from ivr_engine.menus.nodes import Node
 from ivr_engine.prompts.catalogue import Prompt
-from ivr_engine.settings import PROJECT_ROOT
 
 MENUS_DIR = PROJECT_ROOT / "config" / "menus"
 SUFFIXES = (".yaml", ".yml")

@@ -27,7 +27,6 @@ Writing a set into the directory:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import re
@@ -39,10 +38,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from ground.files import stage, sync_directory
+from ground.tasks import cancel_and_wait
+from ground.yaml_source import YamlSourceError, read_limited
 from ivr_engine.menus.checker import MenuProblem, PromptIds
 from ivr_engine.menus.loader import SUFFIXES, MenuError, MenuSet, load_menus
-from ivr_engine.menus.yaml_source import YamlSourceError, read_limited
-from ivr_engine.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class MenuRegistry:
         except OSError:
             self._load(rollback=False)  # whatever made it to disk: in force only if valid
             raise
-        _sync_directory(directory)
+        sync_directory(directory)
         result = self._load(rollback=rollback)
         if result.problems or result.version != menus.version:
             problems = named(self.last_refused, [directory])
@@ -392,14 +392,7 @@ def _write_files(directory: Path, files: Mapping[str, bytes]) -> list[str]:
             target = directory / name
             if _same(target, content):
                 continue
-            fd, partial = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".partial")
-            staged.append((Path(partial), target))
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(content)
-                stream.flush()
-                os.fsync(stream.fileno())
-            mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-            os.chmod(partial, mode)
+            staged.append((stage(target, content), target))
     except BaseException:
         for tmp, _target in staged:
             tmp.unlink(missing_ok=True)
@@ -407,13 +400,3 @@ def _write_files(directory: Path, files: Mapping[str, bytes]) -> list[str]:
     for tmp, target in staged:
         os.replace(tmp, target)
     return [target.name for _tmp, target in staged]
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the renames durable (a crash right after cannot bring the old files back)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -1,4 +1,5 @@
-"""What the engine tells Prometheus: the hooks the engine's parts report to
-(:mod:`ivr_engine.metrics.hooks`), the metrics and their registry
-(:mod:`ivr_engine.metrics.engine`), served on ``GET /metrics`` (:mod:`ivr_engine.http.metrics`).
+"""What the engine tells Prometheus: the metrics and their registry
+(:mod:`ivr_engine.metrics.engine`), filled through the small hook protocols each part
+declares (``ivr_engine.agi.metrics``, ``acd.metrics``, ...), served on ``GET /metrics``
+(:mod:`ivr_engine.http.metrics`). Nothing below this package imports it.
 """

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ivr_engine.tasks import cancel_and_wait
+from ground.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from acd.service.acd import Acd

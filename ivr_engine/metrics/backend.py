@@ -16,11 +16,11 @@ from ivr_engine.data.backend import (
     UnknownSubscriber,
 )
 from ivr_engine.data.breaker import CircuitBreaker
-from ivr_engine.metrics.hooks import Metrics
+from ivr_engine.data.metrics import BackendMetrics
 
 
 class CountedBackend:
-    def __init__(self, backend: SubscriberBackend, metrics: Metrics) -> None:
+    def __init__(self, backend: SubscriberBackend, metrics: BackendMetrics) -> None:
         self.inner = backend
         self._metrics = metrics
 

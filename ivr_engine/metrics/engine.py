@@ -2,7 +2,8 @@
 engine's parts when Prometheus scrapes.
 
 ``EngineMetrics`` is created by the engine and handed to the parts that report (it is a
-:class:`~ivr_engine.metrics.hooks.Metrics`). What is a state rather than an event (calls in
+:class:`~ivr_engine.agi.metrics.AgiMetrics`, an :class:`~acd.metrics.AcdMetrics`, ...:
+each part declares the hooks it calls). What is a state rather than an event (calls in
 progress, the AMI link, the journal's backlog, the ACD's figures) is read at scrape time
 from the parts given to :meth:`EngineMetrics.watch`; nothing read then blocks: the ACD's
 figures come from a snapshot a background task keeps fresh (:mod:`ivr_engine.metrics.acd`).
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from prometheus_client import (
     CollectorRegistry,
@@ -27,22 +28,36 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
 
 from acd.agents import AgentState
+from acd.metrics import AcdErrorKind
 from ivr_engine.agi.errors import AgiProtocolError, AgiTimeout
+from ivr_engine.agi.metrics import AgiErrorKind
 from ivr_engine.ami.link import LinkState
+from ivr_engine.ami.metrics import AmiErrorKind
+from ivr_engine.data.metrics import BackendErrorKind
+from ivr_engine.journal.metrics import JournalErrorKind
 from ivr_engine.metrics.acd import AcdSnapshot
 from ivr_engine.metrics.backend import CountedBackend
-from ivr_engine.metrics.hooks import ERROR_KINDS, ErrorKind
 from ivr_engine.metrics.verbs import agi_verb
 
 if TYPE_CHECKING:
     from acd.service.acd import Acd
-    from ivr_engine.agi.session import CommandTrace
+    from ground.loop_monitor import LoopMonitor
+    from ivr_engine.agi.metrics import CommandTrace
     from ivr_engine.agi.stats import AgiStats
     from ivr_engine.ami.link import AmiLink
     from ivr_engine.data.backend import SubscriberBackend
     from ivr_engine.data.breaker import CircuitBreaker
     from ivr_engine.journal.writer import JournalWriter
-    from ivr_engine.loop_monitor import LoopMonitor
+
+# Every kind of error any part reports, in the order /metrics lists them.
+ErrorKind = Literal[AgiErrorKind, JournalErrorKind, AcdErrorKind, AmiErrorKind, BackendErrorKind]
+ERROR_KINDS: Final[tuple[ErrorKind, ...]] = (
+    *get_args(AgiErrorKind),
+    *get_args(JournalErrorKind),
+    *get_args(AcdErrorKind),
+    *get_args(AmiErrorKind),
+    *get_args(BackendErrorKind),
+)
 
 # From a GET VARIABLE on the local network (a millisecond) to a prompt or a Dial (minutes).
 COMMAND_BUCKETS: Final = (

@@ -12,7 +12,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection, make_url
 
-from ivr_engine.database import make_engine
+from ground.database import make_engine
 from ivr_engine.migrations.target import context_options
 
 config = context.config

@@ -15,7 +15,7 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from acd.asterisk.caller import serve
+from ivr_engine.acd_asterisk.caller import serve
 from ivr_engine.interpreter.channel import AgiChannel
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.menus.nodes import QueueNode

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from ivr_engine.settings import PROJECT_ROOT
+from ground.paths import PROJECT_ROOT
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 CATALOGUE_FILE = PROMPTS_DIR / "catalogue.yaml"

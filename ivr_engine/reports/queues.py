@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from acd.service_level import ServiceLevelDefinition
 from acd.store.tables import AgentStateLogRow, QueueLogRow, QueueRow
 from ivr_engine.reports.params import Buckets, Period, QueueParams, resolve_period
 from ivr_engine.reports.report import Pacer, Report, pct, secs
-from ivr_engine.reports.service_level import ServiceLevelDefinition
 from ivr_engine.settings import Settings
 
 __all__ = ["COLUMNS", "Visit", "build", "visits_of"]

@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
-from ivr_engine.tasks import cancel_and_wait
+from ground.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 

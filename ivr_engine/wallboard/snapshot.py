@@ -42,13 +42,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from acd.agents import AgentState
 from acd.config import AcdConfig, QueueSettings
+from acd.service_level import ServiceLevelDefinition
 from acd.store.agent_rows import AgentRecord, load_agents
 from acd.store.call_rows import CallRecord, load_calls
 from acd.store.tables import QueueLogRow
-from ivr_engine.database import make_engine
+from ground.database import make_engine
 from ivr_engine.journal.tables import CallRow, StepRow
 from ivr_engine.privacy import mask_number
-from ivr_engine.reports.service_level import ServiceLevelDefinition
 
 __all__ = [
     "AgentLine",

@@ -11,12 +11,12 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from acd.asterisk.supervision import Supervision
 from acd.service.acd import Acd
 from acd.store.sync import sync_config
+from ground.database import make_engine
 from ivr_engine.access.roles import Role
 from ivr_engine.access.tokens import TokenStore
-from ivr_engine.database import make_engine
+from ivr_engine.acd_asterisk.supervision import Supervision
 from ivr_engine.http.api.build import build_api
 from ivr_engine.http.api.server import ApiServer
 from ivr_engine.interpreter.calendar import Calendar

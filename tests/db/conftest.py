@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import make_url
 
 from ivr_engine.db_schema import upgrade
-from tests.harness.postgres import ADMIN_DSN, admin_execute
+from testbed.postgres import ADMIN_DSN, admin_execute
 
 T = TypeVar("T")
 

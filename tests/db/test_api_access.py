@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from ground.clock import utc_now
 from ivr_engine.access.roles import Role
 from ivr_engine.access.tables import ApiTokenRow, AuditRow
 from ivr_engine.access.tokens import TokenStore
-from ivr_engine.journal.record import utc_now
 from tests.db.api_support import ApiHarness, api_harness
 
 

@@ -32,12 +32,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from ground.paths import PROJECT_ROOT
 from ivr_engine.db_schema import upgrade
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.prompts.catalogue import load_catalogue
-from ivr_engine.settings import PROJECT_ROOT, DatabaseSettings, HotlineSettings, Settings
+from ivr_engine.settings import DatabaseSettings, HotlineSettings, Settings
 from tests.db.api_support import api_harness
 from tests.db.conftest import sqlite_url
 

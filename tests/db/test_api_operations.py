@@ -18,21 +18,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import insert
 
-from ivr_engine.cli import main
+from ground.database import make_engine
+from ground.paths import PROJECT_ROOT
+from ivr_engine.cli.main import main
 from ivr_engine.data.sql import SqlBackend
 from ivr_engine.data.tables import BlacklistRow
-from ivr_engine.database import make_engine
 from ivr_engine.interpreter.calendar import Calendar, load_holidays
 from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.prompts.catalogue import load_catalogue
-from ivr_engine.settings import (
-    PROJECT_ROOT,
-    BackendSettings,
-    DatabaseSettings,
-    HotlineSettings,
-    Settings,
-)
+from ivr_engine.settings import BackendSettings, DatabaseSettings, HotlineSettings, Settings
 from tests.db.api_support import ApiHarness, api_harness
 
 MENUS = PROJECT_ROOT / "config" / "menus"

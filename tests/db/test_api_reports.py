@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ivr_engine.database import make_engine
+from ground.database import make_engine
 from tests.db.api_support import ApiHarness, api_harness
 from tests.db.reports_support import add_queue_log, settings_at
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from ground.paths import PROJECT_ROOT
 from ivr_engine.access.roles import Role
 from ivr_engine.access.tables import AuditRow
 from ivr_engine.http.api.endpoint import Endpoint
@@ -28,7 +29,7 @@ from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.menus.loader import prompt_ids_by_language
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.prompts.catalogue import load_catalogue
-from ivr_engine.settings import PROJECT_ROOT, DatabaseSettings, HotlineSettings, Settings
+from ivr_engine.settings import DatabaseSettings, HotlineSettings, Settings
 from tests.db.api_support import ApiHarness, api_harness
 
 AGENT, STAFF, ADMIN = {"agent"}, {"supervisor", "admin"}, {"admin"}

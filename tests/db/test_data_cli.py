@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr_engine.data.cli import data
+from ivr_engine.cli.data import data
 from ivr_engine.data.sql import SqlBackend
 
 

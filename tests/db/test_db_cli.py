@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ivr_engine.cli import main
+from ivr_engine.cli.main import main
 
 
 @pytest.fixture

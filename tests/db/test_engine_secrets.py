@@ -30,13 +30,13 @@ import aiohttp
 import pytest
 from sqlalchemy import make_url
 
+from ground.database import make_engine
+from ground.paths import PROJECT_ROOT
 from ivr_engine.access.roles import Role
 from ivr_engine.access.tokens import TokenStore
-from ivr_engine.database import make_engine
 from ivr_engine.db_schema import upgrade
-from ivr_engine.settings import PROJECT_ROOT
-from tests.harness.postgres import PostgresUnavailable, scratch_database
-from tests.harness.proxy import CuttableProxy
+from testbed.postgres import PostgresUnavailable, scratch_database
+from testbed.proxy import CuttableProxy
 from tests.integration.hotline import unused_card
 from tests.unit.agi.peer import HEADERS, fake_call
 from tests.unit.ami.fake_ami import FakeAmi

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ivr_engine.database import sqlite_file
+from ground.database import sqlite_file
 from ivr_engine.db_schema import upgrade
 from ivr_engine.journal import CallRecord, JournalStore, recent_calls
 from ivr_engine.journal.store import MissingTables

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ivr_engine.db_schema import upgrade
 from ivr_engine.journal import CallRecord, JournalStore, JournalWriter, RecordSink
+from testbed.proxy import CuttableProxy
 from tests.db.conftest import PgDatabase, sqlite_url
-from tests.harness.proxy import CuttableProxy
 
 
 def fast_writer(store: RecordSink, *, max_buffer: int = 100_000) -> JournalWriter:

@@ -14,8 +14,8 @@ from sqlalchemy import Connection, MetaData, func, insert, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from ground.database import exclusive_transaction, sqlite_file
 from ivr_engine.data.tables import CounterRow, DataBase, SubscriberRow
-from ivr_engine.database import exclusive_transaction, sqlite_file
 from ivr_engine.db_schema import (
     VERSION_TABLE,
     alembic_config,

@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ground.database import make_engine
 from ivr_engine.data.nuisance import COUNTER, NuisanceGuard, Verdict
 from ivr_engine.data.sql import SqlBackend
 from ivr_engine.data.tables import BlacklistRow, CounterRow
-from ivr_engine.database import make_engine
 from ivr_engine.privacy import LogMasking
 from ivr_engine.reports.registry import REPORTS
 from ivr_engine.settings import DatabaseSettings, NuisanceSettings, Settings

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from acd.agents import utc_datetime
 from acd.service.acd import Acd
 from acd.store.sync import sync_config
-from ivr_engine.database import make_engine
+from ground.database import make_engine
 from ivr_engine.reports.registry import REPORTS
 from ivr_engine.settings import Settings
 from tests.db.acd_support import CONFIG, T0, Clock, queue_log

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ivr_engine.database import make_engine
+from ground.database import make_engine
 from ivr_engine.reports.agents import BASE_COLUMNS
 from ivr_engine.reports.registry import REPORTS
 from ivr_engine.reports.report import Report

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr_engine.cli import main
-from ivr_engine.database import make_engine
+from ground.database import make_engine
+from ivr_engine.cli.main import main
 from ivr_engine.db_schema import upgrade
 from tests.db.conftest import run_isolated, sqlite_url
 from tests.db.reports_support import add_acd_day, add_journal

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ivr_engine.database import make_engine
+from ground.database import make_engine
 from ivr_engine.reports.queues import COLUMNS
 from ivr_engine.reports.registry import REPORTS
 from ivr_engine.reports.report import Report

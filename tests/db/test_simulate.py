@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr_engine.cli import main
+from ivr_engine.cli.main import main
 from ivr_engine.data.demo import load_demo
 from ivr_engine.db_schema import upgrade
 

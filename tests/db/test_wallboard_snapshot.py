@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from acd.service.acd import Acd
+from acd.service_level import ServiceLevelDefinition
 from acd.store.call_rows import log_queue
 from acd.store.sync import sync_config
-from ivr_engine.database import make_engine
+from ground.database import make_engine
 from ivr_engine.journal.record import CallRecord, Step
 from ivr_engine.journal.store import JournalStore
-from ivr_engine.reports.service_level import ServiceLevelDefinition
 from ivr_engine.wallboard.snapshot import (
     LiveCalls,
     Snapshot,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.harness.observer import AmiObserver
-from tests.harness.prompt_timing import prompt_seconds
+from testbed.observer import AmiObserver
+from testbed.prompt_timing import prompt_seconds
 from tests.integration.hotline import dial_statuses, explain, steps
 
 _EXEC = re.compile(r'^EXEC "?([A-Za-z]+)"? ?"?(.*?)"?$')

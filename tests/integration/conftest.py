@@ -9,7 +9,7 @@ the environment variable CI is set, so CI can never pass with them skipped.
 demo subscribers loaded, counters clean) and its own copy of the menus.
 ``demo_data``: the session engine's demo subscribers reset (balances, line states, top-up
 cards) before the test; counters are kept.
-``acd``: an :class:`~tests.harness.acd.AcdProbe` of the session engine's ACD, reset first
+``acd``: an :class:`~testbed.acd.AcdProbe` of the session engine's ACD, reset first
 (every agent logged out, no call waiting): tests log in the agents they need.
 ``other_engine``: run the calls of a block on a second engine with extra settings, e.g.
 ``with other_engine({"IVR_ENGINE_CALENDAR__FIXED_TIME": ...}) as engine:``; the FastAGI
@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
-from tests.harness.acd import AcdProbe
-from tests.harness.asterisk import ensure_asterisk_running, stop_asterisk, unavailable_reason
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
+from testbed.acd import AcdProbe
+from testbed.asterisk import ensure_asterisk_running, stop_asterisk, unavailable_reason
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
 
 OtherEngine = Callable[[Mapping[str, str]], contextlib.AbstractContextManager[EngineProcess]]
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.sipp import place_call
-from tests.harness.sipp_result import SippResult
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.sipp import place_call
+from testbed.sipp_result import SippResult
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from ivr_engine.data.demo import DemoCard, DemoSubscriber, read_demo
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.settings import load_settings
 from ivr_engine.speech.numbers import money_prompts, number_prompts
-from tests.harness.observer import AmiObserver
+from testbed.observer import AmiObserver
 
 _STREAM = re.compile(r'^STREAM FILE "?hotline/([^" ]+)"?')
 

@@ -6,7 +6,7 @@ announced) and are dialled through to the agent the ACD reserved:
 ``Dial(PJSIP/80NN,15,gmU(acd-agent^<call id>^...))``, with the whisper on the agent's
 channel first. Each test checks what the caller heard, where the call went (the Dial of
 each agent and its DialEnd), the journal's ``acd`` steps, and the agents' state log and
-the queue log (tests/harness/acd.py).
+the queue log (testbed/acd.py).
 
 Every test starts with all agents logged out and nothing waiting (the ``acd`` fixture) and
 logs in the agents it needs. Agents of config/acd.yaml used here: 8001 (vip:5, gotone:5,
@@ -25,13 +25,13 @@ from typing import Any, TypeVar
 
 import pytest
 
-from ivr_engine.settings import PROJECT_ROOT
-from tests.harness.acd import AcdProbe
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.prompt_timing import prompt_seconds, seconds_of
-from tests.harness.sipp import answer_as_agent, place_call
-from tests.harness.sipp_result import SippResult
+from ground.paths import PROJECT_ROOT
+from testbed.acd import AcdProbe
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.prompt_timing import prompt_seconds, seconds_of
+from testbed.sipp import answer_as_agent, place_call
+from testbed.sipp_result import SippResult
 from tests.integration.acd_calls import (
     RING_S,
     acd_dials,

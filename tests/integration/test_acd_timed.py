@@ -9,7 +9,7 @@ caller hears is exactly the menu's and the ACD's prompts), a short wrap-up, call
 allowed round the clock. Callers are SIPp UACs; agents are SIPp UASs on their static
 contacts (80NN on 5100 + NN); the customer a callback dials is a SIPp UAS on
 127.0.0.1:5199 (the test bed's ``pstn`` endpoint). Agents are logged in through the ACD's
-service layer (:class:`~tests.harness.acd.AcdProbe`), which also reads the queue log and
+service layer (:class:`~testbed.acd.AcdProbe`), which also reads the queue log and
 the agents' state log the assertions are made on. Times in the logs are compared with
 the configured steps only (never an upper bound on how fast anything ran).
 """
@@ -33,13 +33,13 @@ import pytest
 import yaml
 
 from acd.agents import STUCK_GRACE
-from ivr_engine.settings import PROJECT_ROOT
-from tests.harness.acd import AcdProbe
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.postgres import PostgresUnavailable, scratch_database
-from tests.harness.prompt_timing import MARGIN, digit_keys, prompt_seconds
-from tests.harness.sipp import (
+from ground.paths import PROJECT_ROOT
+from testbed.acd import AcdProbe
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.postgres import PostgresUnavailable, scratch_database
+from testbed.prompt_timing import MARGIN, digit_keys, prompt_seconds
+from testbed.sipp import (
     SippResult,
     answer_as_agent,
     answer_as_customer,

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from ivr_engine.settings import load_settings
-from tests.harness.acd import AcdProbe
-from tests.harness.asterisk import CTL
-from tests.harness.engine import EngineProcess
-from tests.harness.sipp import answer_as_agent, place_call
+from testbed.acd import AcdProbe
+from testbed.asterisk import CTL
+from testbed.engine import EngineProcess
+from testbed.sipp import answer_as_agent, place_call
 from tests.integration.acd_calls import talk_for
 from tests.integration.faults import (
     BUSY_AGENT_STATES,

@@ -30,11 +30,11 @@ import pytest
 from sqlalchemy import make_url
 
 from ivr_engine.journal.query import recent_calls
-from tests.harness.acd import AcdProbe
-from tests.harness.observer import AmiObserver
-from tests.harness.postgres import PostgresUnavailable, scratch_database
-from tests.harness.proxy import proxy_in_thread
-from tests.harness.sipp import answer_as_agent, place_call
+from testbed.acd import AcdProbe
+from testbed.observer import AmiObserver
+from testbed.postgres import PostgresUnavailable, scratch_database
+from testbed.proxy import proxy_in_thread
+from testbed.sipp import answer_as_agent, place_call
 from tests.integration.acd_calls import talk_for
 from tests.integration.conftest import OtherEngine
 from tests.integration.faults import (

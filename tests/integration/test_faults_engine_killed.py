@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from acd.agents import STUCK_GRACE
-from tests.harness.acd import AcdProbe
-from tests.harness.observer import AmiObserver
-from tests.harness.sipp import answer_as_agent
+from testbed.acd import AcdProbe
+from testbed.observer import AmiObserver
+from testbed.sipp import answer_as_agent
 from tests.integration.acd_calls import talk_for
 from tests.integration.conftest import OtherEngine
 from tests.integration.faults import (

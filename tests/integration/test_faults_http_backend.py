@@ -28,11 +28,11 @@ from typing import Any
 
 import pytest
 
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.prompt_timing import MARGIN, seconds_of
-from tests.harness.proxy import LoopThread
-from tests.harness.sipp import place_call
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.prompt_timing import MARGIN, seconds_of
+from testbed.proxy import LoopThread
+from testbed.sipp import place_call
 from tests.integration.conftest import OtherEngine
 from tests.integration.faults import eventually, off_loop
 from tests.integration.hotline import explain, heard, now, steps

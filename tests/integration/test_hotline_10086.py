@@ -8,7 +8,7 @@ agent). Calls for an agent go through the ACD: the test logs in the agent it exp
 
 Keys are sent at fixed times after the answer. Welcomes and menus take keys (the key stops
 the prompt), so the tests key ahead early; keys meant for after a prompt that does not take
-keys are timed from the prompt's real length (tests/harness/prompt_timing.py).
+keys are timed from the prompt's real length (testbed/prompt_timing.py).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from ivr_engine.calls.call import ALL_KEYS
-from tests.harness.acd import AcdProbe
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.prompt_timing import MARGIN, digit_keys, last_key_time, seconds_of
-from tests.harness.sipp import answer_as_agent, place_call
+from testbed.acd import AcdProbe
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.prompt_timing import MARGIN, digit_keys, last_key_time, seconds_of
+from testbed.sipp import answer_as_agent, place_call
 from tests.integration.acd_calls import assert_put_through, talk_for
 from tests.integration.conftest import OtherEngine
 from tests.integration.hotline import (

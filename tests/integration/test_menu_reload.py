@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from tests.harness.acd import AcdProbe
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.prompt_timing import seconds_of
-from tests.harness.sipp import answer_as_agent, place_call
+from testbed.acd import AcdProbe
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.prompt_timing import seconds_of
+from testbed.sipp import answer_as_agent, place_call
 from tests.integration.acd_calls import agent_dials, assert_put_through, talk_for
 from tests.integration.hotline import (
     explain,

@@ -9,8 +9,8 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.harness.engine import EngineProcess
-from tests.harness.sipp import place_call
+from testbed.engine import EngineProcess
+from testbed.sipp import place_call
 
 pytestmark = pytest.mark.asterisk
 

@@ -15,11 +15,11 @@ import urllib.request
 
 import pytest
 
-from tests.harness.api import ApiClient
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.prompt_timing import MARGIN, digit_keys, last_key_time, seconds_of
-from tests.harness.sipp import place_call
+from testbed.api import ApiClient
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.prompt_timing import MARGIN, digit_keys, last_key_time, seconds_of
+from testbed.sipp import place_call
 from tests.integration.conftest import OtherEngine
 from tests.integration.hotline import explain, heard, now, steps
 

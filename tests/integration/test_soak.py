@@ -4,7 +4,7 @@ may grow, nothing may be lost.
 
 Skipped unless ``IVR_SOAK_MINUTES`` is set (``make soak`` sets 30; ``IVR_SOAK_MINUTES=3``
 for a check run). The rate, the sampling and the pass criteria are described in
-tests/harness/soak.py, the calls in tests/harness/soak_load.py; the results go to
+testbed/soak.py, the calls in testbed/soak_load.py; the results go to
 ``var/soak/soak-<time>.csv`` (every sample) and ``.txt`` (the summary table, also printed).
 
 The run: the engine starts on a database of its own with benchmark 1's callers; the agents
@@ -36,11 +36,11 @@ from bench.telephony.hotline_call import CALLERS, FIRST_NUMBER, CallerPool, add_
 from bench.telephony.testbed import BenchEngine
 from bench.telephony.testbed import Testbed as Bed
 from bench.telephony.testbed import testbed as locked_testbed
-from ivr_engine.settings import PROJECT_ROOT
-from tests.harness.acd import AcdProbe
-from tests.harness.asterisk import unavailable_reason
-from tests.harness.postgres import PostgresUnavailable, scratch_database
-from tests.harness.soak import (
+from ground.paths import PROJECT_ROOT
+from testbed.acd import AcdProbe
+from testbed.asterisk import unavailable_reason
+from testbed.postgres import PostgresUnavailable, scratch_database
+from testbed.soak import (
     Check,
     DbUse,
     Sample,
@@ -56,8 +56,8 @@ from tests.harness.soak import (
     write_csv,
     write_summary,
 )
-from tests.harness.soak_journal import journal_tally
-from tests.harness.soak_load import AgentCalls, SteadyLoad, add_callers_postgres
+from testbed.soak_journal import journal_tally
+from testbed.soak_load import AgentCalls, SteadyLoad, add_callers_postgres
 from tests.integration.acd_calls import talk_for
 
 pytestmark = [pytest.mark.soak, pytest.mark.asterisk]

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.harness.acd import AcdProbe
-from tests.harness.api import ApiClient
-from tests.harness.engine import EngineProcess
-from tests.harness.observer import AmiObserver
-from tests.harness.sipp import answer_as_agent, place_call
+from testbed.acd import AcdProbe
+from testbed.api import ApiClient
+from testbed.engine import EngineProcess
+from testbed.observer import AmiObserver
+from testbed.sipp import answer_as_agent, place_call
 from tests.integration.acd_calls import assert_put_through
 from tests.integration.hotline import now, steps
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.asterisk import (
+from testbed.asterisk import (
     CTL,
     PROVISION,
     STATUS_RUNNING,
@@ -25,8 +25,8 @@ from tests.harness.asterisk import (
     asterisk_status,
     mounts_under_root,
 )
-from tests.harness.observer import AmiObserver
-from tests.harness.sipp import answer_as_agent, place_call
+from testbed.observer import AmiObserver
+from testbed.sipp import answer_as_agent, place_call
 
 pytestmark = [
     pytest.mark.asterisk,

@@ -28,11 +28,12 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.chrome.webdriver import WebDriver
 
-from ivr_engine.settings import PROJECT_ROOT, load_settings
-from tests.harness.acd import AcdProbe
-from tests.harness.engine import EngineProcess
-from tests.harness.sipp import answer_as_agent, place_call
-from tests.harness.sipp_result import SippResult
+from ground.paths import PROJECT_ROOT
+from ivr_engine.settings import load_settings
+from testbed.acd import AcdProbe
+from testbed.engine import EngineProcess
+from testbed.sipp import answer_as_agent, place_call
+from testbed.sipp_result import SippResult
 from tests.integration.acd_calls import talk_for
 
 pytestmark = pytest.mark.asterisk

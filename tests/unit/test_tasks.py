@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from ivr_engine.tasks import cancel_and_wait
+from ground.tasks import cancel_and_wait
 
 
 async def test_cancels_and_waits_for_the_task() -> None:

@@ -16,12 +16,12 @@ from sqlalchemy import ColumnElement, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ground.clock import utc_now
+from ground.database import make_engine
 from ivr_engine.data.numbers import normalise_number
 from ivr_engine.data.tables import BlacklistRow
-from ivr_engine.database import make_engine
 from ivr_engine.http.api.endpoint import ADMIN, ApiRequest, Endpoint
 from ivr_engine.http.api.errors import ApiError
-from ivr_engine.journal.record import utc_now
 from ivr_engine.services import subscriber_data_url
 from ivr_engine.settings import Settings
 

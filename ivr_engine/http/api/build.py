@@ -6,10 +6,10 @@ from importlib.metadata import version
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from acd.asterisk.supervision import Supervision
 from acd.service.acd import Acd
 from ivr_engine.access.audit import AuditLog
 from ivr_engine.access.tokens import TokenStore
+from ivr_engine.acd_asterisk.supervision import Supervision
 from ivr_engine.http.api.agents import agent_endpoints
 from ivr_engine.http.api.audit import audit_endpoints
 from ivr_engine.http.api.guard import Guard

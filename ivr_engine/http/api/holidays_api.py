@@ -16,10 +16,7 @@ new calls hear the right greeting. An entry is named by its first day.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import Any, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ground.files import replace_file
 from ivr_engine.http.api.endpoint import ADMIN, ApiRequest, Endpoint
 from ivr_engine.http.api.errors import ApiError
 from ivr_engine.interpreter.calendar import Holidays
@@ -175,20 +173,7 @@ def write_holiday_file(path: Path, holidays: HolidayFile) -> None:
     text = render_holiday_file(holidays)
     if days_of(parse_holiday_file(text).entries) != days_of(holidays.entries):
         raise HolidayFileError("the rewritten file would not read back the same")  # a bug
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(partial, mode)
-        os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+    replace_file(path, text.encode("utf-8"))
 
 
 class HolidayBody(BaseModel):

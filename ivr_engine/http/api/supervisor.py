@@ -7,9 +7,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from acd.agents import SUPERVISOR, AgentEvent, AgentState
-from acd.asterisk.supervision import ActionRefused, SpyMode, Supervision
 from acd.service.acd import Acd
 from acd.store.call_rows import CallRecord
+from ivr_engine.acd_asterisk.supervision import ActionRefused, SpyMode, Supervision
 from ivr_engine.ami import AmiUnavailable
 from ivr_engine.http.api.agents import apply
 from ivr_engine.http.api.endpoint import STAFF, ApiRequest, Endpoint

@@ -18,7 +18,7 @@ from acd.config import (
     parse_config,
 )
 from acd.routing import AgentView, OfferCallback, Overflow, Requirement, qualifies
-from ivr_engine.settings import PROJECT_ROOT
+from ground.paths import PROJECT_ROOT
 
 DEMO: dict[str, Any] = yaml.safe_load(DEFAULT_ACD_FILE.read_text(encoding="utf-8"))
 

@@ -8,9 +8,10 @@ import asyncio
 import pytest
 
 from ivr_engine.agi.errors import AgiProtocolError, AgiTimeout
+from ivr_engine.agi.metrics import CommandTrace
 from ivr_engine.agi.protocol import header_block_end, parse_header_block
 from ivr_engine.agi.server import FastAgiServer
-from ivr_engine.agi.session import AgiSession, CommandTrace
+from ivr_engine.agi.session import AgiSession
 from tests.unit.agi.conftest import Call
 from tests.unit.agi.peer import HEADERS, AsteriskPeer, header_block, make_settings, until_closed
 

@@ -13,7 +13,8 @@ from ivr_engine.agi.errors import (
     AgiTimeout,
     CallerHangup,
 )
-from ivr_engine.agi.session import AgiSession, CommandTrace
+from ivr_engine.agi.metrics import CommandTrace
+from ivr_engine.agi.session import AgiSession
 from tests.unit.agi.conftest import Call
 from tests.unit.agi.peer import HEADERS
 

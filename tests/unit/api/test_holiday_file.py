@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ground.paths import PROJECT_ROOT
 from ivr_engine.http.api.holidays_api import (
     HolidayEntry,
     HolidayFile,
@@ -19,7 +20,6 @@ from ivr_engine.http.api.holidays_api import (
     write_holiday_file,
 )
 from ivr_engine.interpreter.calendar import Holidays, load_holidays
-from ivr_engine.settings import PROJECT_ROOT
 
 SHIPPED = PROJECT_ROOT / "config" / "holidays.yaml"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ivr_engine.menus import cli
+from ivr_engine.cli import menus as cli
 from ivr_engine.prompts.catalogue import CatalogueError, Prompt
 
 from .test_loader import GOOD, GOOD_PROMPTS, HERE

@@ -19,9 +19,10 @@ import pytest
 import yaml
 
 from acd.config import AcdConfigError, load_config
+from ground.paths import PROJECT_ROOT
 from ivr_engine.menus.loader import MenuError, load_file, load_menus
 from ivr_engine.menus.registry import MenuRegistry, MenusRefused
-from ivr_engine.settings import PROJECT_ROOT, SettingsError, load_settings
+from ivr_engine.settings import SettingsError, load_settings
 
 GOOD = Path(__file__).parent / "good"
 HANG = 20.0  # seconds: a hang detector, not a speed target

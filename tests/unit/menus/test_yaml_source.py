@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ivr_engine.menus.yaml_source import YamlSourceError, parse_yaml, read_limited
+from ground.yaml_source import YamlSourceError, parse_yaml, read_limited
 
 TEXT = """\
 options:

@@ -12,7 +12,7 @@ from acd.service.acd import Acd
 from acd.store.sync import sync_config
 from ivr_engine.db_schema import upgrade
 from ivr_engine.metrics.engine import EngineMetrics
-from tests.unit.acd.asterisk.scripted import FakeClock, log_in, make_config
+from tests.unit.acd_asterisk.scripted import FakeClock, log_in, make_config
 from tests.unit.agi.peer import eventually
 from tests.unit.metrics.support import errors, value
 

@@ -8,13 +8,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from ground.loop_monitor import LoopMonitor
 from ivr_engine.agi.stats import AgiStats
 from ivr_engine.ami import AmiLink
 from ivr_engine.http.metrics import metrics_routes
 from ivr_engine.journal import JournalWriter
-from ivr_engine.loop_monitor import LoopMonitor
-from ivr_engine.metrics.engine import EngineMetrics
-from ivr_engine.metrics.hooks import ERROR_KINDS
+from ivr_engine.metrics.engine import ERROR_KINDS, EngineMetrics
 from ivr_engine.settings import AmiSettings
 from tests.unit.metrics.support import value
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from acd.service_level import ServiceLevelDefinition
 from ivr_engine.reports.charts import (
     agent_chart,
     containment_chart,
@@ -18,7 +19,6 @@ from ivr_engine.reports.charts import (
 )
 from ivr_engine.reports.funnel import agent_node
 from ivr_engine.reports.report import Report, pct, secs
-from ivr_engine.reports.service_level import ServiceLevelDefinition
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

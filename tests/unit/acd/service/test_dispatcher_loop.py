@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from acd.service.acd import Acd
-from tests.unit.acd.asterisk.scripted import FakeClock, make_config, running_acd
+from tests.unit.acd_asterisk.scripted import FakeClock, make_config, running_acd
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from acd.service.sqlite_thread import SyncConnection, WalCheckpointer, drive, no_autocheckpoint
-from ivr_engine.database import make_sqlite_thread_engine
+from ground.database import make_sqlite_thread_engine
 
 
 async def _answer(conn: SyncConnection) -> int:

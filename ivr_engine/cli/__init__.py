@@ -1,0 +1,1 @@
+"""The engine's command line, ``ivr-engine``: one module per command group."""
