@@ -29,6 +29,7 @@ from ivr_engine.acd_asterisk.reconciler import Reconciler
 from ivr_engine.acd_asterisk.supervision import Supervision
 from ivr_engine.agi.server import FastAgiServer
 from ivr_engine.ami import AmiLink, LinkState
+from ivr_engine.calls.menu_flow import MenuFlows
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.data.nuisance import NuisanceGuard
 from ivr_engine.http.api.build import build_api
@@ -37,10 +38,9 @@ from ivr_engine.http.api.server import ApiServer
 from ivr_engine.http.health import health_routes
 from ivr_engine.http.metrics import metrics_routes
 from ivr_engine.interpreter.calendar import Calendar
-from ivr_engine.interpreter.flow import MenuFlows
 from ivr_engine.journal import JournalStore, JournalWriter
 from ivr_engine.menus.loader import prompt_ids_by_language
-from ivr_engine.menus.nodes import QueueNode
+from ivr_engine.menus.node_models import QueueNode
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.metrics.engine import EngineMetrics
 from ivr_engine.privacy import JournalPrivacy, shown_url

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ivr_engine.menus.nodes import SayItem
+from ivr_engine.menus.node_models import SayItem
 from ivr_engine.speech.numbers import digits_prompts, money_prompts, number_prompts
 
 

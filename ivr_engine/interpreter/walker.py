@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import type_name
+from ivr_engine.menus.node_models import type_name
 from ivr_engine.nodes import run_node
 
 log = logging.getLogger(__name__)

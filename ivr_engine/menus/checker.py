@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from ground.yaml_source import YamlPath, YamlSource
 from ivr_engine.menus.document import MenuFile
 from ivr_engine.menus.explain import display
-from ivr_engine.menus.nodes import (
+from ivr_engine.menus.node_models import (
     RESERVED_TARGETS,
     CollectNode,
     GotoNode,

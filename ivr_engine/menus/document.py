@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ivr_engine.menus.nodes import Key, Node, Target
+from ivr_engine.menus.node_models import Key, Node, Target
 
 Dnis = Annotated[str, Field(pattern=r"^[0-9]+$")]
 

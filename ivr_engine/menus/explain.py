@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 
 from ground.yaml_source import YamlPath, YamlSource
 from ivr_engine.menus.document import Dnis, MenuFile
-from ivr_engine.menus.nodes import KEY_PATTERN, NODE_TYPES, PromptId, Target
+from ivr_engine.menus.node_models import KEY_PATTERN, NODE_TYPES, PromptId, Target
 
 NODE_TYPE_NAMES = tuple(str(get_args(m.model_fields["type"].annotation)[0]) for m in NODE_TYPES)
 _MAPPING = "a mapping (key: value lines)"

@@ -33,7 +33,7 @@ from ground.yaml_source import (
 from ivr_engine.menus.checker import LoadedFile, MenuProblem, PromptIds, check
 from ivr_engine.menus.document import FileDefaults, MenuFile
 from ivr_engine.menus.explain import describe, explain
-from ivr_engine.menus.nodes import Node
+from ivr_engine.menus.node_models import Node
 from ivr_engine.prompts.catalogue import Prompt
 
 MENUS_DIR = PROJECT_ROOT / "config" / "menus"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ivr_engine.interpreter.conditions import holds
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import BranchNode
+from ivr_engine.menus.node_models import BranchNode
 
 
 async def run(node_id: str, node: BranchNode, ctx: CallContext) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import CapNode
+from ivr_engine.menus.node_models import CapNode
 
 
 async def run(node_id: str, node: CapNode, ctx: CallContext) -> str | None:

@@ -4,7 +4,7 @@ a call variable. Secret input (passwords, card numbers) is masked in the journal
 from __future__ import annotations
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import CollectNode
+from ivr_engine.menus.node_models import CollectNode
 from ivr_engine.nodes.prompts import DIGIT_KEYS, play
 from ivr_engine.nodes.retry import Misses, give_up
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from ivr_engine.data.backend import BackendError
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import LookupNode
+from ivr_engine.menus.node_models import LookupNode
 
 
 async def run(node_id: str, node: LookupNode, ctx: CallContext) -> str | None:

@@ -5,7 +5,7 @@ each with its own escalating prompts. The file's menu-wide keys (0 for an agent,
 from __future__ import annotations
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import MenuNode
+from ivr_engine.menus.node_models import MenuNode
 from ivr_engine.nodes.prompts import DIGIT_KEYS, play
 from ivr_engine.nodes.retry import Misses, give_up
 

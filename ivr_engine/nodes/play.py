@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import PlayNode
+from ivr_engine.menus.node_models import PlayNode
 from ivr_engine.nodes.prompts import DIGIT_KEYS, play
 
 

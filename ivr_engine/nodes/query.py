@@ -6,7 +6,7 @@ from __future__ import annotations
 from ivr_engine.data.backend import BackendError
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.interpreter.say import say_prompts
-from ivr_engine.menus.nodes import QueryNode
+from ivr_engine.menus.node_models import QueryNode
 from ivr_engine.nodes.prompts import play
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import Retry
+from ivr_engine.menus.node_models import Retry
 
 DEFAULT_MISSES = 3
 

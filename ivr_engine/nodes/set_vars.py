@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import SetNode
+from ivr_engine.menus.node_models import SetNode
 
 
 async def run(node_id: str, node: SetNode, ctx: CallContext) -> str | None:

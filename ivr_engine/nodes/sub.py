@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import SubNode
+from ivr_engine.menus.node_models import SubNode
 
 MAX_NESTING = 20
 

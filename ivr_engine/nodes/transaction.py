@@ -10,7 +10,7 @@ from __future__ import annotations
 from ivr_engine.data.backend import BackendError
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.interpreter.say import say_prompts
-from ivr_engine.menus.nodes import TransactionNode
+from ivr_engine.menus.node_models import TransactionNode
 from ivr_engine.nodes.collect import collect_digits
 from ivr_engine.nodes.prompts import play
 

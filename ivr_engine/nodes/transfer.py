@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr_engine.interpreter.context import CallContext
-from ivr_engine.menus.nodes import TransferNode
+from ivr_engine.menus.node_models import TransferNode
 from ivr_engine.nodes.prompts import play
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from ivr_engine.menus.checker import LoadedFile, check, links, prompt_uses
 from ivr_engine.menus.explain import NODE_TYPE_NAMES
 from ivr_engine.menus.loader import load_file, load_menus
-from ivr_engine.menus.nodes import (
+from ivr_engine.menus.node_models import (
     CollectNode,
     MenuNode,
     QueryNode,

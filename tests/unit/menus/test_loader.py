@@ -10,7 +10,7 @@ import pytest
 
 from ivr_engine.menus.checker import MenuProblem
 from ivr_engine.menus.loader import MenuError, MenuSet, load_file, load_menus
-from ivr_engine.menus.nodes import MenuNode, QueueNode
+from ivr_engine.menus.node_models import MenuNode, QueueNode
 from ivr_engine.prompts.catalogue import Prompt
 
 HERE = Path(__file__).parent

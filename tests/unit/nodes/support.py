@@ -20,12 +20,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr_engine.agi.server import FastAgiServer
+from ivr_engine.calls.menu_flow import MenuFlows
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.data.backend import BackendError, Profile, TopupResult
 from ivr_engine.data.nuisance import NuisanceGuard
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.context import Services
-from ivr_engine.interpreter.flow import MenuFlows
 from ivr_engine.journal import CallRecord, JournalWriter
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.privacy import FULL, JournalPrivacy

@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from ivr_engine.cli import menus as cli
 from ivr_engine.prompts.catalogue import CatalogueError, Prompt
-
-from .test_loader import GOOD, GOOD_PROMPTS, HERE
+from tests.unit.menus.test_loader import GOOD, GOOD_PROMPTS, HERE
 
 
 @pytest.fixture(autouse=True)
