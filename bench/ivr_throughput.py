@@ -2,7 +2,7 @@
 
 What is measured. SIPp callers (one SIPp process per step, ``-r``/``-m``/``-l``, traces
 off) call the demo hotline as GoTone subscribers (copies of the demo's 13900139000, each
-under a number of its own, one number per call: bench/telephony/hotline_call.py), press
+under a number of its own, one number per call: testbed/telephony/hotline_call.py), press
 1 (billing) during
 the welcome and 1 (balance) during the billing menu as RFC 4733 events, hear the balance
 read out as money and the billing menu start again, and hang up (bench/telephony/
@@ -17,7 +17,7 @@ A step is carried when every call went the whole way: SIPp counts every call suc
 created the calls at the asked rate; for the engine every call is in the journal with
 both keys, the balance query and the whole read-out followed by the billing menu; for
 the dialplan Asterisk logged the end of the read-out for every call; and a few sample
-calls of our own (bench/telephony/sip_caller.py) placed during the step heard exactly
+calls of our own (testbed/telephony/sip_caller.py) placed during the step heard exactly
 the expected prompts, recognised from the audio bytes they received. A failed step is
 tried once more before it counts as failed (both sides alike), and once it fails that
 side climbs no further; between the last carried and the first failed rate up to two
@@ -50,8 +50,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.result import BenchResult, Figure
-from bench.telephony.hearing import PromptIndex
-from bench.telephony.hotline_call import (
+from bench.telephony.profile import Profile
+from bench.telephony.profile import sample as sample_stacks
+from bench.telephony.testbed import (
+    BenchEngine,
+    CpuSampler,
+    Testbed,
+    asterisk_pid,
+    cpu_count,
+    running_engine,
+    testbed,
+)
+from testbed.telephony.hearing import PromptIndex
+from testbed.telephony.hotline_call import (
     BASELINE_NUMBER,
     ENGINE_NUMBER,
     KEYS,
@@ -66,19 +77,8 @@ from bench.telephony.hotline_call import (
     messages_offset,
     prompt_index,
 )
-from bench.telephony.profile import Profile
-from bench.telephony.profile import sample as sample_stacks
-from bench.telephony.sip_caller import SipCaller
-from bench.telephony.sipp_load import LoadOutcome, LoadStep, run_step
-from bench.telephony.testbed import (
-    BenchEngine,
-    CpuSampler,
-    Testbed,
-    asterisk_pid,
-    cpu_count,
-    running_engine,
-    testbed,
-)
+from testbed.telephony.sip_caller import SipCaller
+from testbed.telephony.sipp_load import LoadOutcome, LoadStep, run_step
 
 RATES = (5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 80.0)
 STEP_SECONDS = 15.0

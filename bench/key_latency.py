@@ -1,9 +1,9 @@
 """Benchmark 3: key-to-next-prompt latency, end to end on the wire, engine against plain
 dialplan.
 
-What is measured. A caller of our own (bench/telephony/sip_caller.py: SIP and RTP in this
+What is measured. A caller of our own (testbed/telephony/sip_caller.py: SIP and RTP in this
 process, one clock) calls the demo hotline as a GoTone subscriber (a copy of the demo's
-13900139000 under a number of its own, see bench/telephony/hotline_call.py) and sends
+13900139000 under a number of its own, see testbed/telephony/hotline_call.py) and sends
 two keys as RFC 4733 events, each held 100 ms: 1 during the welcome (to the billing menu:
 a menu step through the greeting, two branches and two menus) and 1 during the billing
 menu (to the balance: a subscriber-data query, then its read-out). For each key the
@@ -11,8 +11,8 @@ latency is the time from the key's first end-of-event packet leaving the caller 
 moment the key is complete: Asterisk acts on the key's end, engine and dialplan alike) to
 the arrival of the first RTP packet of the next prompt. The next prompt is recognised by
 its audio: every packet Asterisk sends is the prompt file's 20 ms frame encoded in mu-law
-(bench/telephony/g711.py), so the caller knows which prompt, and which frame of it, each
-packet carries, leading silence included (bench/telephony/hearing.py). A key after which
+(testbed/telephony/g711.py), so the caller knows which prompt, and which frame of it, each
+packet carries, leading silence included (testbed/telephony/hearing.py). A key after which
 the next prompt never arrives counts as an infinitely late sample. Add the 100 ms the key
 is held for a figure measured from the key going down.
 
@@ -39,8 +39,9 @@ from pathlib import Path
 
 from bench.latency import Spread
 from bench.result import BenchResult, Figure
-from bench.telephony.hearing import PromptIndex, first_after
-from bench.telephony.hotline_call import (
+from bench.telephony.testbed import running_engine, testbed
+from testbed.telephony.hearing import PromptIndex, first_after
+from testbed.telephony.hotline_call import (
     BASELINE_NUMBER,
     ENGINE_NUMBER,
     KEY_HOLD,
@@ -51,9 +52,8 @@ from bench.telephony.hotline_call import (
     add_callers,
     prompt_index,
 )
-from bench.telephony.sip_caller import CallResult, SipCaller
-from bench.telephony.sipp_load import LoadOutcome, LoadStep, run_step
-from bench.telephony.testbed import running_engine, testbed
+from testbed.telephony.sip_caller import CallResult, SipCaller
+from testbed.telephony.sipp_load import LoadOutcome, LoadStep, run_step
 
 TARGET_MS = 150.0
 LOAD_RATE = 10.0  # calls/s into each side: a busy hour of the domain's centre

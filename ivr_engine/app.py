@@ -139,7 +139,7 @@ class Engine:
         app.add_routes(self.api.routes())
         app.add_routes(self.wallboard.routes(self.api.guard.authorizer(STAFF)))
         app.on_shutdown.append(self.wallboard.on_shutdown)
-        app.add_routes(metrics_routes(self.metrics))
+        app.add_routes(metrics_routes(self.metrics.exposition))
         self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()
         http = self.settings.http

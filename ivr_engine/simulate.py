@@ -132,6 +132,7 @@ async def simulate(
     from ivr_engine.interpreter.context import CallContext
     from ivr_engine.interpreter.walker import walk
     from ivr_engine.menus.loader import load_menus, prompt_ids_by_language
+    from ivr_engine.nodes import run_node
     from ivr_engine.prompts.catalogue import load_catalogue
     from ivr_engine.services import open_services, upgrade_databases
 
@@ -158,7 +159,7 @@ async def simulate(
             dialled=dnis,
         )
         out(f"call from {caller} to {dnis} (menus {menus.version}, {language})")
-        await walk(ctx, start)
+        await walk(ctx, start, run_node)
     outcome = ctx.outcome or "menu-ended"
     out(f"call ended: {outcome}; keys pressed: {record.keys or '-'}")
     return outcome

@@ -1,7 +1,7 @@
 """The soak's calls as the engine's journal recorded them: one record per call placed, each
 gone the whole way.
 
-A load call (benchmark 1's, bench/telephony/hotline_call.py) went the whole way when its
+A load call (benchmark 1's, testbed/telephony/hotline_call.py) went the whole way when its
 record is finished, the caller hung up, the keys were 1 and 1, the balance was queried,
 its read-out played to the end and the billing menu was played twice: what benchmark 1
 checks of each of its calls. An agent call went the whole way when the ACD put it
@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from bench.telephony.hotline_call import BALANCE, READ_OUT
 from ground.database import make_engine
 from ivr_engine.journal.tables import CallRow, StepRow
+from testbed.telephony.hotline_call import BALANCE, READ_OUT
 
 
 @dataclass

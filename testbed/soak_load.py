@@ -1,10 +1,10 @@
 """The soak's calls: benchmark 1's IVR load kept up for as long as asked, and a few agents
 answering calls that pressed 0 into a queue.
 
-:class:`SteadyLoad` places benchmark 1's call (bench/telephony/hotline_call.py: a GoTone
+:class:`SteadyLoad` places benchmark 1's call (testbed/telephony/hotline_call.py: a GoTone
 subscriber presses 1 and 1, hears the balance and the billing menu again and hangs up)
-at a steady rate with its SIPp load step (bench/telephony/sipp_load.py,
-bench/sipp/load_caller.xml). One SIPp process places the calls of one segment (a minute);
+at a steady rate with its SIPp load step (testbed/telephony/sipp_load.py,
+testbed/sipp/load_caller.xml). One SIPp process places the calls of one segment (a minute);
 the next segment's SIPp starts when the previous one has created its last call, so the
 arrivals never pause while the two overlap for a call's length.
 
@@ -29,10 +29,10 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import make_url
 
-from bench.telephony.hotline_call import CALLER, ENGINE_NUMBER, KEYS, LISTEN, CallerPool
-from bench.telephony.sipp_load import LoadOutcome, LoadStep, run_step
 from testbed.sipp import AgentHandle, answer_as_agent, place_call
 from testbed.sipp_result import SippResult
+from testbed.telephony.hotline_call import CALLER, ENGINE_NUMBER, KEYS, LISTEN, CallerPool
+from testbed.telephony.sipp_load import LoadOutcome, LoadStep, run_step
 
 SEGMENT_S = 60.0
 AGENT_QUEUE = "gotone"
@@ -192,7 +192,7 @@ class AgentCalls:
 
 
 def add_callers_postgres(url: str, numbers: Sequence[str], template: str = CALLER) -> None:
-    """:func:`bench.telephony.hotline_call.add_callers` on a PostgreSQL database: copy the
+    """:func:`testbed.telephony.hotline_call.add_callers` on a PostgreSQL database: copy the
     subscriber ``template`` under every number of ``numbers`` (after ``ivr-engine data
     load-demo``). Synchronous: runs its own loop in a worker thread."""
 

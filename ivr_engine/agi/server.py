@@ -11,6 +11,7 @@ from typing import Literal
 from ivr_engine.agi.connection import AgiConnection
 from ivr_engine.agi.errors import AgiError, CallerHangup
 from ivr_engine.agi.metrics import NO_METRICS, AgiMetrics
+from ivr_engine.agi.result import FINAL_COMMAND_TIMEOUT, RESULT_VARIABLE
 from ivr_engine.agi.session import AgiSession
 from ivr_engine.agi.stats import AgiStats
 from ivr_engine.settings import AgiSettings
@@ -24,8 +25,6 @@ Outcome = Literal[
 ]
 SessionClosed = Callable[[AgiSession, Outcome], None]
 
-RESULT_VARIABLE = "IVR_RESULT"  # read by the dialplan to take its fallback
-FINAL_COMMAND_TIMEOUT = 2.0
 CLOSE_TIMEOUT = 1.0
 STOP_TIMEOUT = 5.0
 STREAM_LIMIT = 64 * 1024

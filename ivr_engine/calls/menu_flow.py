@@ -11,6 +11,7 @@ from ivr_engine.interpreter.context import CallContext, Services
 from ivr_engine.interpreter.walker import walk
 from ivr_engine.menus.loader import MenuSet
 from ivr_engine.menus.registry import MenuRegistry
+from ivr_engine.nodes import run_node
 
 
 class MenuFlows:
@@ -52,5 +53,5 @@ class MenuFlows:
                 ctx.step("nuisance", ctx.nuisance.describe())
         await call.session.answer()
         await channel.set_language(language)
-        await walk(ctx, start)
+        await walk(ctx, start, run_node)
         call.flow_outcome = ctx.outcome or "menu-ended"

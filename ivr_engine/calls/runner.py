@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from ivr_engine.agi.errors import AgiError, CallerHangup
 from ivr_engine.agi.metrics import CommandTrace
+from ivr_engine.agi.result import FINAL_COMMAND_TIMEOUT, RESULT_VARIABLE
 from ivr_engine.agi.session import AgiSession
 from ivr_engine.calls.call import Call, Flow
 from ivr_engine.journal import JournalWriter
@@ -29,9 +30,6 @@ from ivr_engine.privacy import FULL, JournalPrivacy, journal_record
 log = logging.getLogger(__name__)
 
 FlowFinder = Callable[[str], Flow | None]  # dialled number -> its flow, or None
-
-RESULT_VARIABLE = "IVR_RESULT"  # the dialplan's "running" until the engine lets go cleanly
-FINAL_COMMAND_TIMEOUT = 2.0
 
 
 def describe(trace: CommandTrace, masked: bool = False) -> tuple[str, str]:

@@ -6,16 +6,17 @@ only (no numbers, no names, nothing a caller keyed in).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ivr_engine.metrics.engine import EngineMetrics
 
+def metrics_routes(exposition: Callable[[], bytes]) -> list[web.RouteDef]:
+    """``exposition``: the metrics' current text (the engine's ``EngineMetrics.exposition``);
+    the HTTP side serves it without knowing what is counted."""
 
-def metrics_routes(metrics: EngineMetrics) -> list[web.RouteDef]:
     async def scrape(_request: web.Request) -> web.Response:
-        return web.Response(
-            body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
+        return web.Response(body=exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return [web.get("/metrics", scrape)]

@@ -1,21 +1,29 @@
 """Walk a call through the menu: run a node, follow the target it returns, until the call
 ends. Reserved targets: 'back' (the previous menu), 'repeat' (this menu again), 'return'
-(back from a sub-menu)."""
+(back from a sub-menu).
+
+The walker knows no node type: ``run_node`` (``ivr_engine.nodes.run_node``, handed in by
+the menu flow and the simulator) runs each one, so the nodes, which use the context and
+channel declared here, sit above the interpreter's own modules and nothing runs in a
+circle."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.menus.node_models import type_name
-from ivr_engine.nodes import run_node
 
 log = logging.getLogger(__name__)
+
+NodeRunner = Callable[[str, Any, CallContext], Awaitable[str | None]]
 
 MAX_STEPS = 500  # a call that visits this many nodes is stuck in a loop: end it
 
 
-async def walk(ctx: CallContext, start: str) -> None:
+async def walk(ctx: CallContext, start: str, run_node: NodeRunner) -> None:
     ctx.step("menu-version", ctx.menus.version)
     target: str | None = start
     for _ in range(MAX_STEPS):

@@ -32,7 +32,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.telephony.hotline_call import CALLERS, FIRST_NUMBER, CallerPool, add_callers
 from bench.telephony.testbed import BenchEngine
 from bench.telephony.testbed import Testbed as Bed
 from bench.telephony.testbed import testbed as locked_testbed
@@ -58,6 +57,7 @@ from testbed.soak import (
 )
 from testbed.soak_journal import journal_tally
 from testbed.soak_load import AgentCalls, SteadyLoad, add_callers_postgres
+from testbed.telephony.hotline_call import CALLERS, FIRST_NUMBER, CallerPool, add_callers
 from tests.integration.acd_calls import talk_for
 
 pytestmark = [pytest.mark.soak, pytest.mark.asterisk]

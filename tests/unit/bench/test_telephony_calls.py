@@ -11,10 +11,10 @@ import pytest
 from bench.ivr_throughput import DIALPLAN, ENGINE, Step, _Ladder
 from bench.key_latency import latencies
 from bench.latency import Spread
-from bench.telephony.g711 import encode
-from bench.telephony.hearing import PromptIndex, RtpIn
 from bench.telephony.profile import parse_folded
-from bench.telephony.sip_caller import (
+from testbed.telephony.g711 import encode
+from testbed.telephony.hearing import PromptIndex, RtpIn
+from testbed.telephony.sip_caller import (
     CallResult,
     Press,
     SentKey,
@@ -24,7 +24,7 @@ from bench.telephony.sip_caller import (
     parse_sip,
     rtp_packet,
 )
-from bench.telephony.sipp_load import LoadOutcome, LoadStep, refusals, summarise
+from testbed.telephony.sipp_load import LoadOutcome, LoadStep, refusals, summarise
 
 
 def test_an_infinite_sample_counts_in_the_upper_percentiles() -> None:

@@ -40,7 +40,7 @@ async def test_the_route_serves_a_parseable_exposition() -> None:
     metrics = watched()
     metrics.error("backend")
     app = web.Application()
-    app.add_routes(metrics_routes(metrics))
+    app.add_routes(metrics_routes(metrics.exposition))
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/metrics")
         assert response.status == 200

@@ -25,13 +25,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.telephony.hearing import PromptIndex
-from bench.telephony.sip_caller import CallResult, Press
 from ivr_engine.data.demo import read_demo
 from ivr_engine.speech.numbers import money_prompts
 from testbed.asterisk import ASTERISK_ROOT
 from testbed.engine import EngineProcess
 from testbed.prompt_timing import seconds_of
+from testbed.telephony.hearing import PromptIndex
+from testbed.telephony.sip_caller import CallResult, Press
 
 CALLER = "13900139000"  # the demo's ordinary GoTone subscriber, the callers' template
 FIRST_NUMBER = 13910000000

@@ -1,12 +1,12 @@
 """The caller's ear: mu-law as Asterisk encodes prompts, and telling prompts apart on the
-wire (bench/telephony/g711.py, bench/telephony/hearing.py)."""
+wire (testbed/telephony/g711.py, testbed/telephony/hearing.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bench.telephony.g711 import DECODE, encode, encode_frames, encode_sample
-from bench.telephony.hearing import Heard, PromptIndex, RtpIn, first_after
+from testbed.telephony.g711 import DECODE, encode, encode_frames, encode_sample
+from testbed.telephony.hearing import Heard, PromptIndex, RtpIn, first_after
 
 
 def test_silence_and_small_samples_encode_as_asterisk_sends_them() -> None:

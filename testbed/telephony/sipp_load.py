@@ -1,5 +1,5 @@
 """One step of SIPp load: ``calls`` calls at ``rate`` calls a second into one number, every
-call playing the same keys and hanging up after the same time (bench/sipp/load_caller.xml),
+call playing the same keys and hanging up after the same time (testbed/sipp/load_caller.xml),
 each from the next calling number of ``callers`` (an injection file, read in order).
 
 One SIPp process places all of a step's calls (``-r``/``-m``/``-l``); its statistics file

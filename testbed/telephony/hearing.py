@@ -1,7 +1,7 @@
 """Which prompts a caller heard, and when each began to arrive, from the RTP it received.
 
 Asterisk plays a prompt as 20 ms mu-law frames that are exactly the prompt file encoded
-by :mod:`bench.telephony.g711`. :class:`PromptIndex` encodes the prompts a call may hear
+by :mod:`testbed.telephony.g711`. :class:`PromptIndex` encodes the prompts a call may hear
 and looks every received payload up by its bytes. Near-silent frames (and frames two
 prompts share) say nothing about which prompt plays, so they are left out of the index;
 the start of a prompt whose first frames are silence is found by walking back from its
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.telephony.g711 import DECODE, encode_frames, read_wav_samples
 from ground.paths import PROJECT_ROOT
+from testbed.telephony.g711 import DECODE, encode_frames, read_wav_samples
 
 SOUNDS = PROJECT_ROOT / "prompts" / "sounds"
 QUIET = 300  # a frame whose loudest sample is below this is silence for recognition

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bench.telephony.hearing import RtpIn
+from testbed.telephony.hearing import RtpIn
 
 PCMU = 0
 TELEPHONE_EVENT = 101
