@@ -1,30 +1,20 @@
-"""Operations staff and the holiday calendar: list, add a day or a range, remove one.
-The file and its format are :mod:`ivr_engine.interpreter.holiday_file`; each change is
-made on the file as it is now, written whole, then the running engine's calendar reads
-the file again, so new calls hear the right greeting. An entry is named by its first day.
-"""
+"""Operations staff and the holiday calendar: list, add a day or a range, remove one
+(by its first day). The file and its format are :mod:`ivr_engine.interpreter.holiday_file`;
+the changes, one at a time and followed by the running calendar, :mod:`.holiday_editor`,
+the handlers' desk."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import date
-from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ivr_engine.http.api.endpoint import ADMIN, ApiRequest, Endpoint
 from ivr_engine.http.api.errors import ApiError
-from ivr_engine.interpreter.calendar import Holidays
-from ivr_engine.interpreter.holiday_file import (
-    HolidayEntry,
-    HolidayFile,
-    HolidayFileError,
-    days_of,
-    read_holiday_file,
-    write_holiday_file,
-)
+from ivr_engine.http.api.holiday_editor import HolidayEditor
+from ivr_engine.interpreter.holiday_file import HolidayEntry
 
 TAG = "operations"
 NAME = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"  # one line, not blank
@@ -87,100 +77,65 @@ def _check_new(entry: HolidayEntry) -> None:
             raise _problem(field, f"a year from {FIRST_YEAR} to {LAST_YEAR}")
 
 
-def holiday_endpoints(holidays: Holidays, path: Path) -> list[Endpoint]:
-    writing = asyncio.Lock()  # one change at a time in this engine
+async def list_holidays(editor: HolidayEditor, _call: ApiRequest) -> HolidayList:
+    current = await editor.read()
+    entries = sorted(current.entries, key=lambda e: (e.first, e.last))
+    return HolidayList(holidays=[_view(e) for e in entries], in_force=editor.in_force(current))
 
-    def read() -> HolidayFile:
-        try:
-            return read_holiday_file(path)
-        except HolidayFileError as exc:
-            raise ApiError(409, f"{path.name} cannot be read ({exc}): fix it by hand") from exc
 
-    def add(entry: HolidayEntry) -> HolidayEntry:
-        current = read()
-        for other in current.entries:
-            if other.overlaps(entry):
-                raise ApiError(409, f"already a holiday: {other.describe()}")
-        write_holiday_file(path, HolidayFile(current.header, [*current.entries, entry]))
-        holidays.reload()
-        return entry
+async def add_holiday(editor: HolidayEditor, call: ApiRequest) -> HolidayView:
+    entry = call.body_as(HolidayBody).entry()
+    _check_new(entry)
+    return _view(await editor.add(entry))
 
-    def remove(day: date) -> HolidayEntry:
-        current = read()
-        found = [e for e in current.entries if e.first == day]
-        if not found:
-            inside = [e for e in current.entries if e.first <= day <= e.last]
-            if inside:
-                raise ApiError(
-                    409,
-                    f"{day} is inside {inside[0].describe()}: remove the whole range by its"
-                    f" first day ({inside[0].first}) and add back what stays",
-                )
-            raise ApiError(404, f"{day} is not a holiday")
-        kept = [e for e in current.entries if e.first != day]
-        write_holiday_file(path, HolidayFile(current.header, kept))
-        holidays.reload()
-        return found[0]
 
-    async def list_holidays(_call: ApiRequest) -> HolidayList:
-        current = await asyncio.to_thread(read)
-        entries = sorted(current.entries, key=lambda e: (e.first, e.last))
-        return HolidayList(
-            holidays=[_view(e) for e in entries],
-            in_force=days_of(current.entries) == holidays.days,
-        )
+async def remove_holiday(editor: HolidayEditor, call: ApiRequest) -> HolidayView:
+    return _view(await editor.remove(_path_date(call.path("date"))))
 
-    async def add_holiday(call: ApiRequest) -> HolidayView:
-        entry = call.body_as(HolidayBody).entry()
-        _check_new(entry)
-        async with writing:
-            return _view(await asyncio.to_thread(add, entry))
 
-    async def remove_holiday(call: ApiRequest) -> HolidayView:
-        text = call.path("date")
-        try:
-            if not _ISO_DAY.match(text):
-                raise ValueError(text)
-            day = date.fromisoformat(text)
-        except ValueError as exc:
-            raise _problem("date", "a date as YYYY-MM-DD") from exc
-        async with writing:
-            return _view(await asyncio.to_thread(remove, day))
+def _path_date(text: str) -> date:
+    try:
+        if not _ISO_DAY.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise _problem("date", "a date as YYYY-MM-DD") from exc
 
-    return [
-        Endpoint(
-            "GET",
-            "/holidays",
-            list_holidays,
-            "The holiday calendar",
-            TAG,
-            ADMIN,
-            response=HolidayList,
-            errors=(409,),
-        ),
-        Endpoint(
-            "POST",
-            "/holidays",
-            add_holiday,
-            "Add a holiday, or a range of holidays",
-            TAG,
-            ADMIN,
-            body=HolidayBody,
-            response=HolidayView,
-            status=201,
-            errors=(409,),
-            description="New calls get the holiday greeting on these days. 409 when a day"
-            " is a holiday already.",
-        ),
-        Endpoint(
-            "DELETE",
-            "/holidays/{date}",
-            remove_holiday,
-            "Remove a holiday (a range by its first day)",
-            TAG,
-            ADMIN,
-            response=HolidayView,
-            errors=(404, 409, 422),
-            description="409 for a day inside a range: remove the range by its first day.",
-        ),
-    ]
+
+HOLIDAY_ENDPOINTS: tuple[Endpoint[HolidayEditor], ...] = (
+    Endpoint(
+        "GET",
+        "/holidays",
+        list_holidays,
+        "The holiday calendar",
+        TAG,
+        ADMIN,
+        response=HolidayList,
+        errors=(409,),
+    ),
+    Endpoint(
+        "POST",
+        "/holidays",
+        add_holiday,
+        "Add a holiday, or a range of holidays",
+        TAG,
+        ADMIN,
+        body=HolidayBody,
+        response=HolidayView,
+        status=201,
+        errors=(409,),
+        description="New calls get the holiday greeting on these days. 409 when a day"
+        " is a holiday already.",
+    ),
+    Endpoint(
+        "DELETE",
+        "/holidays/{date}",
+        remove_holiday,
+        "Remove a holiday (a range by its first day)",
+        TAG,
+        ADMIN,
+        response=HolidayView,
+        errors=(404, 409, 422),
+        description="409 for a day inside a range: remove the range by its first day.",
+    ),
+)
