@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
+from ivr_engine.interpreter.holiday_file import HolidayFileError, days_of, read_holiday_file
 from ivr_engine.menus.conditions import WEEKDAYS
 from ivr_engine.settings import CalendarSettings
 
@@ -34,7 +33,8 @@ class Holidays(Collection[date]):
         return cls(path, load_holidays(path))
 
     def reload(self) -> frozenset[date]:
-        """Read the file again (blocking: call it off the event loop); ValueError if bad."""
+        """Read the file again (blocking: call it off the event loop); HolidayFileError (a
+        ValueError) if it is not a holiday calendar, and the days stay as they were."""
         if self.path is not None:
             self._days = load_holidays(self.path)
         return self._days
@@ -93,19 +93,9 @@ class Calendar:
 
 
 def load_holidays(path: Path) -> frozenset[date]:
-    """Read the holiday calendar: a YAML list of dates or {from, to} ranges (inclusive)."""
-    if not path.exists():
-        return frozenset()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    days: set[date] = set()
-    for item in raw.get("holidays", []):
-        if isinstance(item, date):
-            days.add(item)
-        elif isinstance(item, dict):
-            first, last = item["from"], item["to"]
-            while first <= last:
-                days.add(first)
-                first += timedelta(days=1)
-        else:
-            raise ValueError(f"{path}: a holiday is a date or {{from, to}}: {item!r}")
-    return frozenset(days)
+    """The days of the holiday file (:mod:`.holiday_file`); :class:`HolidayFileError`, a
+    ValueError naming the file, when it is not a holiday calendar."""
+    try:
+        return days_of(read_holiday_file(path).entries)
+    except HolidayFileError as exc:
+        raise HolidayFileError(f"{path}: {exc}") from exc

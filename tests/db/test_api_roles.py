@@ -117,7 +117,7 @@ async def api(tmp_path: Path, db_url: str) -> AsyncIterator[ApiHarness]:
         yield h
 
 
-def _admits(endpoint: Endpoint, who: str | None) -> bool:
+def _admits(endpoint: Endpoint[Any], who: str | None) -> bool:
     roles, own_agent = EXPECTED[(endpoint.method, endpoint.path)]
     if who is None:
         return False

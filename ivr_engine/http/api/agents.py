@@ -1,5 +1,6 @@
 """Agents on themselves: log in and out, pause with a reason, ready, finish wrap-up, and
-see their own state. The same validated transitions as the phone's feature codes."""
+see their own state. The same validated transitions as the phone's feature codes. The
+handlers' desk is the ACD itself."""
 
 from __future__ import annotations
 
@@ -42,71 +43,79 @@ async def apply(acd: Acd, agent_id: str, event: AgentEvent, reason: str | None =
     return await current(acd, agent_id)
 
 
-def agent_endpoints(acd: Acd) -> list[Endpoint]:
-    async def get_agent(call: ApiRequest) -> AgentView:
-        return await current(acd, call.path("agent_id"))
+async def get_agent(acd: Acd, call: ApiRequest) -> AgentView:
+    return await current(acd, call.path("agent_id"))
 
-    async def log_in(call: ApiRequest) -> AgentView:
-        return await apply(acd, call.path("agent_id"), AgentEvent.LOG_IN)
 
-    async def log_out(call: ApiRequest) -> AgentView:
-        return await apply(acd, call.path("agent_id"), AgentEvent.LOG_OUT)
+async def log_in(acd: Acd, call: ApiRequest) -> AgentView:
+    return await apply(acd, call.path("agent_id"), AgentEvent.LOG_IN)
 
-    async def pause(call: ApiRequest) -> AgentView:
-        reason = call.body_as(PauseBody).reason
-        return await apply(acd, call.path("agent_id"), AgentEvent.PAUSE, reason)
 
-    async def ready(call: ApiRequest) -> AgentView:
-        return await apply(acd, call.path("agent_id"), AgentEvent.READY)
+async def log_out(acd: Acd, call: ApiRequest) -> AgentView:
+    return await apply(acd, call.path("agent_id"), AgentEvent.LOG_OUT)
 
-    async def finish_wrap_up(call: ApiRequest) -> AgentView:
-        agent_id = call.path("agent_id")
-        if (await current(acd, agent_id)).state != AgentState.WRAP_UP.value:
-            raise ApiError(409, f"agent {agent_id} is not in wrap-up")
-        return await apply(acd, agent_id, AgentEvent.READY)
 
-    base = "/agents/{agent_id}"
+async def pause(acd: Acd, call: ApiRequest) -> AgentView:
+    reason = call.body_as(PauseBody).reason
+    return await apply(acd, call.path("agent_id"), AgentEvent.PAUSE, reason)
 
-    def mine(path: str, handler: Handler, summary: str, **more: Any) -> Endpoint:
-        return Endpoint(
-            "POST",
-            base + path,
-            handler,
-            summary,
-            "agents",
-            AGENT,
-            own_agent=True,
-            response=AgentView,
-            errors=(404, 409),
-            **more,
-        )
 
-    return [
-        Endpoint(
-            "GET",
-            base,
-            get_agent,
-            "An agent's state",
-            "agents",
-            EVERYONE,
-            own_agent=True,
-            response=AgentView,
-            errors=(404,),
-        ),
-        mine("/login", log_in, "Log in"),
-        mine(
-            "/logout",
-            log_out,
-            "Log out",
-            description="During a call, the log-out waits until the call and its wrap-up end.",
-        ),
-        mine(
-            "/pause",
-            pause,
-            "Pause with a reason",
-            body=PauseBody,
-            description="During a call, the pause starts when the call and its wrap-up end.",
-        ),
-        mine("/ready", ready, "Ready for calls"),
-        mine("/wrap-up/finish", finish_wrap_up, "Finish wrap-up now"),
-    ]
+async def ready(acd: Acd, call: ApiRequest) -> AgentView:
+    return await apply(acd, call.path("agent_id"), AgentEvent.READY)
+
+
+async def finish_wrap_up(acd: Acd, call: ApiRequest) -> AgentView:
+    agent_id = call.path("agent_id")
+    if (await current(acd, agent_id)).state != AgentState.WRAP_UP.value:
+        raise ApiError(409, f"agent {agent_id} is not in wrap-up")
+    return await apply(acd, agent_id, AgentEvent.READY)
+
+
+AGENT_PATH = "/agents/{agent_id}"
+
+
+def _mine(path: str, handler: Handler[Acd], summary: str, **more: Any) -> Endpoint[Acd]:
+    """An agent's request on itself."""
+    return Endpoint(
+        "POST",
+        AGENT_PATH + path,
+        handler,
+        summary,
+        "agents",
+        AGENT,
+        own_agent=True,
+        response=AgentView,
+        errors=(404, 409),
+        **more,
+    )
+
+
+AGENT_ENDPOINTS: tuple[Endpoint[Acd], ...] = (
+    Endpoint(
+        "GET",
+        AGENT_PATH,
+        get_agent,
+        "An agent's state",
+        "agents",
+        EVERYONE,
+        own_agent=True,
+        response=AgentView,
+        errors=(404,),
+    ),
+    _mine("/login", log_in, "Log in"),
+    _mine(
+        "/logout",
+        log_out,
+        "Log out",
+        description="During a call, the log-out waits until the call and its wrap-up end.",
+    ),
+    _mine(
+        "/pause",
+        pause,
+        "Pause with a reason",
+        body=PauseBody,
+        description="During a call, the pause starts when the call and its wrap-up end.",
+    ),
+    _mine("/ready", ready, "Ready for calls"),
+    _mine("/wrap-up/finish", finish_wrap_up, "Finish wrap-up now"),
+)

@@ -29,6 +29,7 @@ NUMBER = r"^[0-9]{3,20}$"
 REASON = r"\S"  # not blank
 TAG = "operations"
 IN_CRM = "the blacklist is kept in the CRM"
+_TABLE = BlacklistRow.__table__
 
 
 class BlacklistQuery(BaseModel):
@@ -95,8 +96,9 @@ def _number(text: str) -> str:
 
 
 class BlacklistStore:
-    """The blacklist table of the subscriber database (the API's own engine when the data
-    lives in the engine's database, else one opened per request)."""
+    """The blacklist endpoints' desk: the blacklist table of the subscriber database (the
+    API's own engine when the data lives in the engine's database, else one opened per
+    request)."""
 
     def __init__(self, settings: Settings, api_engine: AsyncEngine) -> None:
         self.url = subscriber_data_url(settings)
@@ -116,106 +118,105 @@ class BlacklistStore:
             await engine.dispose()
 
 
-def blacklist_endpoints(settings: Settings, api_engine: AsyncEngine) -> list[Endpoint]:
-    store = BlacklistStore(settings, api_engine)
-    table = BlacklistRow.__table__
+async def list_blacklist(store: BlacklistStore, call: ApiRequest) -> BlacklistList:
+    now = utc_now()
+    query = select(_TABLE).order_by(_TABLE.c.number)
+    if not call.query_as(BlacklistQuery).all:
+        query = query.where(_live(now))
+    async with store.engine() as engine, engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return BlacklistList(entries=[_view(row, now) for row in rows])
 
-    async def list_blacklist(call: ApiRequest) -> BlacklistList:
-        now = utc_now()
-        query = select(table).order_by(table.c.number)
-        if not call.query_as(BlacklistQuery).all:
-            query = query.where(_live(now))
-        async with store.engine() as engine, engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return BlacklistList(entries=[_view(row, now) for row in rows])
 
-    async def add_to_blacklist(call: ApiRequest) -> BlacklistEntryView:
-        body = call.body_as(BlacklistBody)
-        number = _number(body.number)
-        now = utc_now()
-        expires_at = body.expires_at
-        if body.days is not None:
-            expires_at = now + timedelta(days=body.days)
-        if expires_at is not None and expires_at <= now:
-            problem = {"field": "expires_at", "reason": "the expiry is already past"}
-            raise ApiError(422, "the body is not valid", [problem])
-        row = {"number": number, "reason": body.reason.strip(), "expires_at": expires_at}
-        same = BlacklistRow.number == number
-        async with store.engine() as engine:
-            try:
-                async with engine.begin() as conn:
-                    found = (
-                        await conn.execute(select(table).where(table.c.number == number))
-                    ).first()
-                    if found is not None and _view(found, now).live:
-                        raise ApiError(
-                            409,
-                            f"{number} is already blacklisted ({found.reason});"
-                            " remove it first to change the entry",
-                        )
-                    if found is not None:  # an expired entry gives way to the new one
-                        await conn.execute(delete(BlacklistRow).where(same))
-                    await conn.execute(insert(BlacklistRow).values(**row))
-            except IntegrityError as exc:  # another request listed it meanwhile
-                raise ApiError(409, f"{number} is already blacklisted") from exc
-        return BlacklistEntryView(**row, live=True)
+async def add_to_blacklist(store: BlacklistStore, call: ApiRequest) -> BlacklistEntryView:
+    body = call.body_as(BlacklistBody)
+    number = _number(body.number)
+    now = utc_now()
+    expires_at = body.expires_at
+    if body.days is not None:
+        expires_at = now + timedelta(days=body.days)
+    if expires_at is not None and expires_at <= now:
+        problem = {"field": "expires_at", "reason": "the expiry is already past"}
+        raise ApiError(422, "the body is not valid", [problem])
+    row = {"number": number, "reason": body.reason.strip(), "expires_at": expires_at}
+    same = BlacklistRow.number == number
+    async with store.engine() as engine:
+        try:
+            async with engine.begin() as conn:
+                found = (
+                    await conn.execute(select(_TABLE).where(_TABLE.c.number == number))
+                ).first()
+                if found is not None and _view(found, now).live:
+                    raise ApiError(
+                        409,
+                        f"{number} is already blacklisted ({found.reason});"
+                        " remove it first to change the entry",
+                    )
+                if found is not None:  # an expired entry gives way to the new one
+                    await conn.execute(delete(BlacklistRow).where(same))
+                await conn.execute(insert(BlacklistRow).values(**row))
+        except IntegrityError as exc:  # another request listed it meanwhile
+            raise ApiError(409, f"{number} is already blacklisted") from exc
+    return BlacklistEntryView(**row, live=True)
 
-    async def remove_from_blacklist(call: ApiRequest) -> BlacklistEntryView:
-        number = _number(call.path("number"))
-        reason = call.body_as(ReasonBody).reason or call.query_as(ReasonQuery).reason
-        if reason is None:
-            problem = {"field": "reason", "reason": "say why (in the body, or ?reason=)"}
-            raise ApiError(422, "the reason is missing", [problem])
-        now = utc_now()
-        async with store.engine() as engine, engine.begin() as conn:
-            found = (await conn.execute(select(table).where(table.c.number == number))).first()
-            if found is None:
-                raise ApiError(404, f"{number} is not on the blacklist")
-            await conn.execute(delete(BlacklistRow).where(BlacklistRow.number == number))
-        return _view(found, now)
 
-    return [
-        Endpoint(
-            "GET",
-            "/blacklist",
-            list_blacklist,
-            "Blacklisted numbers",
-            TAG,
-            ADMIN,
-            query=BlacklistQuery,
-            response=BlacklistList,
-            errors=(409,),
-            description="The numbers whose calls are refused now; ?all=true adds the expired"
-            f" entries. 409 when {IN_CRM}.",
-        ),
-        Endpoint(
-            "POST",
-            "/blacklist",
-            add_to_blacklist,
-            "Blacklist a number",
-            TAG,
-            ADMIN,
-            body=BlacklistBody,
-            response=BlacklistEntryView,
-            status=201,
-            errors=(409,),
-            description="The next call from the number is refused. Without expires_at or"
-            " days the entry never expires. 409 when the number is listed already, or when"
-            f" {IN_CRM}.",
-        ),
-        Endpoint(
-            "DELETE",
-            "/blacklist/{number}",
-            remove_from_blacklist,
-            "Take a number off the blacklist",
-            TAG,
-            ADMIN,
-            body=ReasonBody,
-            optional_body=True,
-            query=ReasonQuery,
-            response=BlacklistEntryView,
-            errors=(404, 409),
-            description="The reason is required, in the JSON body or as ?reason=; it is kept"
-            " in the audit log.",
-        ),
-    ]
+async def remove_from_blacklist(store: BlacklistStore, call: ApiRequest) -> BlacklistEntryView:
+    number = _number(call.path("number"))
+    reason = call.body_as(ReasonBody).reason or call.query_as(ReasonQuery).reason
+    if reason is None:
+        problem = {"field": "reason", "reason": "say why (in the body, or ?reason=)"}
+        raise ApiError(422, "the reason is missing", [problem])
+    now = utc_now()
+    async with store.engine() as engine, engine.begin() as conn:
+        found = (await conn.execute(select(_TABLE).where(_TABLE.c.number == number))).first()
+        if found is None:
+            raise ApiError(404, f"{number} is not on the blacklist")
+        await conn.execute(delete(BlacklistRow).where(BlacklistRow.number == number))
+    return _view(found, now)
+
+
+BLACKLIST_ENDPOINTS: tuple[Endpoint[BlacklistStore], ...] = (
+    Endpoint(
+        "GET",
+        "/blacklist",
+        list_blacklist,
+        "Blacklisted numbers",
+        TAG,
+        ADMIN,
+        query=BlacklistQuery,
+        response=BlacklistList,
+        errors=(409,),
+        description="The numbers whose calls are refused now; ?all=true adds the expired"
+        f" entries. 409 when {IN_CRM}.",
+    ),
+    Endpoint(
+        "POST",
+        "/blacklist",
+        add_to_blacklist,
+        "Blacklist a number",
+        TAG,
+        ADMIN,
+        body=BlacklistBody,
+        response=BlacklistEntryView,
+        status=201,
+        errors=(409,),
+        description="The next call from the number is refused. Without expires_at or"
+        " days the entry never expires. 409 when the number is listed already, or when"
+        f" {IN_CRM}.",
+    ),
+    Endpoint(
+        "DELETE",
+        "/blacklist/{number}",
+        remove_from_blacklist,
+        "Take a number off the blacklist",
+        TAG,
+        ADMIN,
+        body=ReasonBody,
+        optional_body=True,
+        query=ReasonQuery,
+        response=BlacklistEntryView,
+        errors=(404, 409),
+        description="The reason is required, in the JSON body or as ?reason=; it is kept"
+        " in the audit log.",
+    ),
+)

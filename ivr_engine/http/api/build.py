@@ -1,4 +1,5 @@
-"""The API as the engine serves it: every feature module's endpoints on one server."""
+"""The API as the engine serves it: every feature module's table on one server, each with
+its desk, built here once."""
 
 from __future__ import annotations
 
@@ -10,14 +11,17 @@ from acd.service.acd import Acd
 from ivr_engine.access.audit import AuditLog
 from ivr_engine.access.tokens import TokenStore
 from ivr_engine.acd_asterisk.supervision import Supervision
-from ivr_engine.http.api.agents import agent_endpoints
-from ivr_engine.http.api.audit import audit_endpoints
+from ivr_engine.http.api.agents import AGENT_ENDPOINTS
+from ivr_engine.http.api.audit import AUDIT_ENDPOINTS
+from ivr_engine.http.api.blacklist_api import BLACKLIST_ENDPOINTS, BlacklistStore
 from ivr_engine.http.api.guard import Guard
-from ivr_engine.http.api.operations import operations_endpoints
-from ivr_engine.http.api.reports import report_endpoints
+from ivr_engine.http.api.holiday_editor import HolidayEditor
+from ivr_engine.http.api.holidays_api import HOLIDAY_ENDPOINTS
+from ivr_engine.http.api.menus_api import MENU_ENDPOINTS
+from ivr_engine.http.api.reports import REPORT_ENDPOINTS, ReportDesk
 from ivr_engine.http.api.server import ApiServer
-from ivr_engine.http.api.supervisor import supervisor_endpoints
-from ivr_engine.interpreter.calendar import Calendar
+from ivr_engine.http.api.supervisor import SUPERVISOR_ENDPOINTS, SupervisorDesk
+from ivr_engine.interpreter.calendar import Calendar, Holidays
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.settings import Settings
 
@@ -42,15 +46,20 @@ def build_api(
     menus: MenuRegistry | None = None,
     calendar: Calendar | None = None,
 ) -> ApiServer:
-    """The API on the engine's database; ACD endpoints only when the ACD runs; menus and
-    holidays endpoints when given the engine's menu registry and calendar."""
-    tokens = TokenStore(engine)
+    """The API on the engine's database; ACD endpoints only when the ACD runs; the
+    blacklist always; menus and holidays endpoints when given the engine's menu registry
+    and calendar (the calendar must hold its holidays as read from their file)."""
     audit = AuditLog(engine)
-    server = ApiServer(Guard(tokens), audit, INFO)
+    server = ApiServer(Guard(TokenStore(engine)), audit, INFO)
     if acd is not None and supervision is not None:
-        server.add(agent_endpoints(acd))
-        server.add(supervisor_endpoints(acd, supervision))
-    server.add(report_endpoints(engine, settings))
-    server.add(operations_endpoints(engine, settings, menus, calendar))
-    server.add(audit_endpoints(audit))
+        server.add(AGENT_ENDPOINTS, acd)
+        server.add(SUPERVISOR_ENDPOINTS, SupervisorDesk(acd, supervision))
+    server.add(REPORT_ENDPOINTS, ReportDesk(engine, settings))
+    server.add(BLACKLIST_ENDPOINTS, BlacklistStore(settings, engine))
+    if menus is not None:
+        server.add(MENU_ENDPOINTS, menus)
+    if calendar is not None and isinstance(calendar.holidays, Holidays):
+        path = calendar.holidays.path or settings.path(settings.hotline.holidays)
+        server.add(HOLIDAY_ENDPOINTS, HolidayEditor(calendar.holidays, path))
+    server.add(AUDIT_ENDPOINTS, audit)
     return server

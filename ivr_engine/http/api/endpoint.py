@@ -1,14 +1,20 @@
 """One API operation: method, path, who may call it, what it takes and what it returns.
 
-Feature modules declare their operations as :class:`Endpoint` values; :mod:`.server`
-turns them into aiohttp routes and :mod:`.openapi` into the OpenAPI document.
+Feature modules declare their operations as tables of :class:`Endpoint` values;
+:mod:`.server` turns them into aiohttp routes and :mod:`.openapi` into the OpenAPI
+document.
+
+A handler is a module-level function ``handler(desk, call)``. ``desk`` is the one object
+its module's endpoints work with (the ACD, the menu registry, the blacklist store, ...),
+given once with the table to :meth:`.server.ApiServer.add`; ``call`` is the request. So a
+handler reads the call and decides, and reaches nothing it was not handed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Generic, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -16,9 +22,10 @@ from pydantic import BaseModel
 from ivr_engine.access.roles import Principal, Role
 
 M = TypeVar("M", bound=BaseModel)
+D = TypeVar("D")
 
 Result = BaseModel | web.StreamResponse
-Handler = Callable[["ApiRequest"], Awaitable[Result]]
+Handler = Callable[[D, "ApiRequest"], Awaitable[Result]]
 
 EVERYONE = frozenset(Role)
 STAFF = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -27,10 +34,12 @@ AGENT = frozenset({Role.AGENT})
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class Endpoint(Generic[D]):
+    """An operation whose handler works with a ``D``, its module's desk."""
+
     method: str
     path: str  # below the API's prefix, in aiohttp and OpenAPI syntax: /agents/{agent_id}
-    handler: Handler
+    handler: Handler[D]
     summary: str
     tag: str
     roles: frozenset[Role]
@@ -74,6 +83,3 @@ class ApiRequest:
         if not isinstance(self.query, model):
             raise TypeError(f"the endpoint takes no {model.__name__} query")
         return self.query
-
-    def state(self, key: str) -> Any:
-        return self.request.app[key]

@@ -5,6 +5,7 @@ that names no secret and does not tell an unknown token from a revoked one."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,7 +42,7 @@ class Guard:
         return principal
 
     @staticmethod
-    def authorize(endpoint: Endpoint, principal: Principal, path: dict[str, str]) -> None:
+    def authorize(endpoint: Endpoint[Any], principal: Principal, path: dict[str, str]) -> None:
         if principal.role not in endpoint.roles:
             allowed = ", ".join(sorted(role.value for role in endpoint.roles))
             raise ApiError(403, f"role {principal.role.value} may not do this (needs {allowed})")

@@ -29,7 +29,7 @@ _DESCRIPTIONS = {
 }
 
 
-def _models(endpoints: Sequence[Endpoint]) -> list[type[BaseModel]]:
+def _models(endpoints: Sequence[Endpoint[Any]]) -> list[type[BaseModel]]:
     found: dict[str, type[BaseModel]] = {"ErrorBody": ErrorBody}
     for endpoint in endpoints:
         for model in (endpoint.body, endpoint.response):
@@ -53,7 +53,7 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
-def _operation(endpoint: Endpoint) -> dict[str, Any]:
+def _operation(endpoint: Endpoint[Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {
             "name": name,
@@ -110,7 +110,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def openapi_document(
-    endpoints: Sequence[Endpoint], prefix: str, info: dict[str, str]
+    endpoints: Sequence[Endpoint[Any]], prefix: str, info: dict[str, str]
 ) -> dict[str, Any]:
     _, schemas = models_json_schema(
         [(model, "validation") for model in _models(endpoints)], ref_template=_REF

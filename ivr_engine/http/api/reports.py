@@ -9,6 +9,7 @@ for a spreadsheet; PNG is the report's chart, where it has one (404 otherwise).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiohttp import web
@@ -32,8 +33,17 @@ class ReportBody(BaseModel):
     notes: list[str] = Field(description="how the figures are defined (service level, ...)")
 
 
-def _query_model(name: str, spec: ReportSpec) -> type[BaseModel]:
-    title = "".join(part.title() for part in name.split("-"))
+@dataclass(frozen=True)
+class ReportDesk:
+    """What the report endpoints work with: the database the figures are read from, and
+    the settings the reports follow (time zone, service-level definition, ...)."""
+
+    engine: AsyncEngine
+    settings: Settings
+
+
+def _query_model(spec: ReportSpec) -> type[BaseModel]:
+    title = "".join(part.title() for part in spec.name.split("-"))
     model: type[BaseModel] = create_model(
         f"{title}ReportQuery",
         __base__=spec.params,
@@ -42,45 +52,63 @@ def _query_model(name: str, spec: ReportSpec) -> type[BaseModel]:
     return model
 
 
-def _endpoint(name: str, spec: ReportSpec, engine: AsyncEngine, settings: Settings) -> Endpoint:
-    query_model = _query_model(name, spec)
+async def answer_report(
+    desk: ReportDesk, spec: ReportSpec, query: BaseModel
+) -> BaseModel | web.StreamResponse:
+    """The report ``spec`` for ``query`` (its parameters and ``format``), in that format."""
+    name = spec.name
+    fmt: Format = getattr(query, "format")  # noqa: B009 (added by create_model)
+    try:
+        params = spec.params.model_validate(query.model_dump(exclude={"format"}))
+        report = await spec.build(desk.engine, params, desk.settings)
+    except ReportError as exc:
+        raise ApiError(422, str(exc)) from exc
+    if fmt == "csv":
+        return web.Response(
+            text=report.to_csv(),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if fmt == "png":
+        image = await asyncio.to_thread(report.to_png)  # drawing takes a while
+        if image is None:
+            raise ApiError(404, f"the {name} report has no chart")
+        return web.Response(body=image, content_type="image/png")
+    return ReportBody.model_validate(report.to_json())
 
-    async def handler(call: ApiRequest) -> BaseModel | web.StreamResponse:
-        query = call.query_as(query_model)
-        fmt: Format = getattr(query, "format")  # noqa: B009 (added by create_model)
-        try:
-            params = spec.params.model_validate(query.model_dump(exclude={"format"}))
-            report = await spec.build(engine, params, settings)
-        except ReportError as exc:
-            raise ApiError(422, str(exc)) from exc
-        if fmt == "csv":
-            return web.Response(
-                text=report.to_csv(),
-                content_type="text/csv",
-                charset="utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-            )
-        if fmt == "png":
-            image = await asyncio.to_thread(report.to_png)  # drawing takes a while
-            if image is None:
-                raise ApiError(404, f"the {name} report has no chart")
-            return web.Response(body=image, content_type="image/png")
-        return ReportBody.model_validate(report.to_json())
 
-    handler.__name__ = f"report_{name.replace('-', '_')}"
+class ReportHandler:
+    """The handler of one report's endpoint. Every report is answered the same way
+    (:func:`answer_report`), so this is one handler per report rather than one function:
+    it knows its report and its query model, and is named ``report_<name>`` as a handler
+    function would be (the operation's id)."""
+
+    def __init__(self, spec: ReportSpec) -> None:
+        self.spec = spec
+        self.query = _query_model(spec)
+        self.__name__ = f"report_{spec.name.replace('-', '_')}"
+
+    async def __call__(self, desk: ReportDesk, call: ApiRequest) -> BaseModel | web.StreamResponse:
+        return await answer_report(desk, self.spec, call.query_as(self.query))
+
+
+def _endpoint(spec: ReportSpec) -> Endpoint[ReportDesk]:
+    handler = ReportHandler(spec)
     return Endpoint(
         "GET",
-        f"/reports/{name}",
+        f"/reports/{spec.name}",
         handler,
-        spec.title if hasattr(spec, "title") else f"The {name} report",
+        spec.title,
         "reports",
         STAFF,
-        query=query_model,
+        query=handler.query,
         response=ReportBody,
         errors=(404,),
         media=("text/csv", "image/png"),
     )
 
 
-def report_endpoints(engine: AsyncEngine, settings: Settings) -> list[Endpoint]:
-    return [_endpoint(name, spec, engine, settings) for name, spec in REPORTS.items()]
+REPORT_ENDPOINTS: tuple[Endpoint[ReportDesk], ...] = tuple(
+    _endpoint(spec) for spec in REPORTS.values()
+)

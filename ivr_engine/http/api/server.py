@@ -1,12 +1,13 @@
 """The route table made real: each :class:`Endpoint` becomes an aiohttp route that checks
-the token and role, validates input, runs the handler and audits state changes."""
+the token and role, validates input, runs the handler with its desk and audits state
+changes."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -21,6 +22,8 @@ from ivr_engine.http.api.openapi import openapi_document
 
 log = logging.getLogger(__name__)
 
+D = TypeVar("D")
+
 PREFIX = "/api/v1"
 MAX_BODY = 1 << 20  # menus travel in bodies; nothing else comes near
 
@@ -32,7 +35,7 @@ def _problems(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _body(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
+async def _body(endpoint: Endpoint[Any], request: web.Request) -> BaseModel | None:
     if endpoint.body is None:
         return None
     if request.content_length is not None and request.content_length > MAX_BODY:
@@ -54,7 +57,7 @@ async def _body(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
         raise ApiError(422, "the body is not valid", _problems(exc)) from exc
 
 
-def _query(endpoint: Endpoint, request: web.Request) -> BaseModel | None:
+def _query(endpoint: Endpoint[Any], request: web.Request) -> BaseModel | None:
     if endpoint.query is None:
         return None
     values = {key: request.query.getone(key) for key in request.query}
@@ -73,7 +76,7 @@ def _with_query(detail: dict[str, Any] | None, query: BaseModel) -> dict[str, An
     return fields
 
 
-def _respond(endpoint: Endpoint, result: BaseModel | web.StreamResponse) -> web.StreamResponse:
+def _respond(endpoint: Endpoint[Any], result: BaseModel | web.StreamResponse) -> web.StreamResponse:
     if isinstance(result, web.StreamResponse):
         return result
     return web.json_response(result.model_dump(mode="json"), status=endpoint.status)
@@ -84,10 +87,15 @@ class ApiServer:
         self.guard = guard
         self.audit = audit
         self.info = info
-        self.endpoints: list[Endpoint] = []
+        self.endpoints: list[Endpoint[Any]] = []
+        self._routes: list[web.RouteDef] = []
 
-    def add(self, endpoints: Iterable[Endpoint]) -> None:
-        self.endpoints.extend(endpoints)
+    def add(self, endpoints: Iterable[Endpoint[D]], desk: D) -> None:
+        """Serve a module's table; each of its handlers gets ``desk`` with every call."""
+        for endpoint in endpoints:
+            self.endpoints.append(endpoint)
+            serve = self._serve(endpoint, desk)
+            self._routes.append(web.route(endpoint.method, PREFIX + endpoint.path, serve))
 
     def document(self) -> dict[str, Any]:
         return openapi_document(self.endpoints, PREFIX, self.info)
@@ -98,12 +106,9 @@ class ApiServer:
         async def openapi(_request: web.Request) -> web.Response:
             return web.json_response(document)
 
-        routes = [web.get(PREFIX + "/openapi.json", openapi)]
-        for endpoint in self.endpoints:
-            routes.append(web.route(endpoint.method, PREFIX + endpoint.path, self._serve(endpoint)))
-        return routes
+        return [web.get(PREFIX + "/openapi.json", openapi), *self._routes]
 
-    def _serve(self, endpoint: Endpoint) -> Any:
+    def _serve(self, endpoint: Endpoint[D], desk: D) -> Any:
         async def serve(request: web.Request) -> web.StreamResponse:
             principal: Principal | None = None
             detail: dict[str, Any] | None = None
@@ -115,7 +120,8 @@ class ApiServer:
                 query = _query(endpoint, request)
                 if endpoint.changes_state and query is not None:
                     detail = _with_query(detail, query)
-                result = await endpoint.handler(ApiRequest(request, principal, body, query))
+                call = ApiRequest(request, principal, body, query)
+                result = await endpoint.handler(desk, call)
                 response = _respond(endpoint, result)
             except ApiError as exc:
                 response = exc.response()

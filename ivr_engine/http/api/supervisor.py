@@ -4,6 +4,8 @@ a call."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from acd.agents import SUPERVISOR, AgentEvent, AgentState
@@ -11,8 +13,8 @@ from acd.service.acd import Acd
 from acd.store.call_rows import CallRecord
 from ivr_engine.acd_asterisk.supervision import ActionRefused, SpyMode, Supervision
 from ivr_engine.ami import AmiUnavailable
-from ivr_engine.http.api.agents import apply
-from ivr_engine.http.api.endpoint import STAFF, ApiRequest, Endpoint
+from ivr_engine.http.api.agents import AGENT_PATH, apply
+from ivr_engine.http.api.endpoint import STAFF, ApiRequest, Endpoint, Handler
 from ivr_engine.http.api.errors import ApiError
 from ivr_engine.http.api.views import (
     CODE,
@@ -53,189 +55,230 @@ class Done(BaseModel):
     done: str
 
 
-def supervisor_endpoints(acd: Acd, supervision: Supervision) -> list[Endpoint]:
-    async def list_agents(_call: ApiRequest) -> AgentList:
-        return AgentList(agents=[agent_view(r, acd.config) for r in await acd.agents()])
+@dataclass(frozen=True)
+class SupervisorDesk:
+    """What the supervisors' endpoints work with: the ACD, and Asterisk for the actions on
+    calls (listen, whisper, barge, transfer, hang up)."""
 
-    async def list_queues(_call: ApiRequest) -> QueueList:
-        agents, calls = await acd.agents(), await acd.waiting()
-        return QueueList(queues=queue_views(acd.config, agents, calls, acd.clock()))
+    acd: Acd
+    supervision: Supervision
 
-    async def list_calls(_call: ApiRequest) -> CallList:
-        now = acd.clock()
-        return CallList(calls=[call_view(c, now) for c in await acd.waiting()])
 
-    async def force_logout(call: ApiRequest) -> AgentView:
-        return await apply(acd, call.path("agent_id"), AgentEvent.SUPERVISOR_FORCE_LOGOUT)
+async def list_agents(desk: SupervisorDesk, _call: ApiRequest) -> AgentList:
+    acd = desk.acd
+    return AgentList(agents=[agent_view(r, acd.config) for r in await acd.agents()])
 
-    async def force_pause(call: ApiRequest) -> AgentView:
-        reason = call.body_as(ForcePauseBody).reason
-        return await apply(acd, call.path("agent_id"), AgentEvent.SUPERVISOR_FORCE_PAUSE, reason)
 
-    async def on_call(agent_id: str) -> str:
-        """The endpoint of an agent who is talking (409 otherwise)."""
-        configured = acd.config.agents.get(agent_id)
-        if configured is None:
-            raise ApiError(404, f"no agent {agent_id}")
-        for record in await acd.agents():
-            if record.status.agent_id == agent_id:
-                if record.status.state is not AgentState.ON_CALL:
-                    raise ApiError(409, f"agent {agent_id} is {record.status.state}, not on a call")
-                return record.endpoint or configured.endpoint
+async def list_queues(desk: SupervisorDesk, _call: ApiRequest) -> QueueList:
+    acd = desk.acd
+    agents, calls = await acd.agents(), await acd.waiting()
+    return QueueList(queues=queue_views(acd.config, agents, calls, acd.clock()))
+
+
+async def list_calls(desk: SupervisorDesk, _call: ApiRequest) -> CallList:
+    acd = desk.acd
+    now = acd.clock()
+    return CallList(calls=[call_view(c, now) for c in await acd.waiting()])
+
+
+async def force_logout(desk: SupervisorDesk, call: ApiRequest) -> AgentView:
+    return await apply(desk.acd, call.path("agent_id"), AgentEvent.SUPERVISOR_FORCE_LOGOUT)
+
+
+async def force_pause(desk: SupervisorDesk, call: ApiRequest) -> AgentView:
+    reason = call.body_as(ForcePauseBody).reason
+    event = AgentEvent.SUPERVISOR_FORCE_PAUSE
+    return await apply(desk.acd, call.path("agent_id"), event, reason)
+
+
+async def listen_agent(desk: SupervisorDesk, call: ApiRequest) -> Done:
+    return await _spy(desk, call, SpyMode.LISTEN)
+
+
+async def whisper_agent(desk: SupervisorDesk, call: ApiRequest) -> Done:
+    return await _spy(desk, call, SpyMode.WHISPER)
+
+
+async def barge_agent(desk: SupervisorDesk, call: ApiRequest) -> Done:
+    return await _spy(desk, call, SpyMode.BARGE)
+
+
+async def transfer_call(desk: SupervisorDesk, call: ApiRequest) -> Done:
+    record = await _live_call(desk.acd, call.path("call_id"))
+    to = call.body_as(TransferBody).to
+    _journal(desk.acd, record.id, f"supervisor {call.principal.name} transferred the call to {to}")
+    await _ami(desk.supervision.transfer(record.channel, to))
+    return Done(done=f"call {record.id} transferred to {to}")
+
+
+async def hang_up_call(desk: SupervisorDesk, call: ApiRequest) -> Done:
+    record = await _live_call(desk.acd, call.path("call_id"))
+    _journal(desk.acd, record.id, f"supervisor {call.principal.name} hung up the call")
+    await _ami(desk.supervision.hang_up(record.channel))
+    return Done(done=f"call {record.id} hung up")
+
+
+async def set_queue_priority(desk: SupervisorDesk, call: ApiRequest) -> Done:
+    acd = desk.acd
+    queue = call.path("queue")
+    if queue not in acd.config.queues:
+        raise ApiError(404, f"no queue {queue}")
+    priority = call.body_as(PriorityBody).priority
+    count = await acd.set_priority(queue, priority)
+    return Done(done=f"{count} calls waiting in {queue} now have priority {priority}")
+
+
+async def _spy(desk: SupervisorDesk, call: ApiRequest, mode: SpyMode) -> Done:
+    agent_id = call.path("agent_id")
+    endpoint = await _on_call(desk.acd, agent_id)
+    phone = call.body_as(SpyBody).phone
+    await _ami(desk.supervision.spy(mode, endpoint, phone))
+    return Done(done=f"{mode}: ringing {phone} to join agent {agent_id}'s call")
+
+
+async def _on_call(acd: Acd, agent_id: str) -> str:
+    """The endpoint of an agent who is talking (409 otherwise)."""
+    configured = acd.config.agents.get(agent_id)
+    if configured is None:
         raise ApiError(404, f"no agent {agent_id}")
+    for record in await acd.agents():
+        if record.status.agent_id == agent_id:
+            if record.status.state is not AgentState.ON_CALL:
+                raise ApiError(409, f"agent {agent_id} is {record.status.state}, not on a call")
+            return record.endpoint or configured.endpoint
+    raise ApiError(404, f"no agent {agent_id}")
 
-    def spy(mode: SpyMode) -> Endpoint:
-        async def handler(call: ApiRequest) -> Done:
-            agent_id = call.path("agent_id")
-            endpoint = await on_call(agent_id)
-            phone = call.body_as(SpyBody).phone
-            await _ami(supervision.spy(mode, endpoint, phone))
-            return Done(done=f"{mode}: ringing {phone} to join agent {agent_id}'s call")
 
-        handler.__name__ = f"{mode.value}_agent"
-        return Endpoint(
-            "POST",
-            f"/agents/{{agent_id}}/{mode.value}",
-            handler,
-            {
-                SpyMode.LISTEN: "Listen to an agent's call (nobody hears the supervisor)",
-                SpyMode.WHISPER: "Whisper to an agent (the caller does not hear)",
-                SpyMode.BARGE: "Barge into an agent's call (both hear the supervisor)",
-            }[mode],
-            "supervisor",
-            STAFF,
-            body=SpyBody,
-            response=Done,
-            errors=(404, 409),
-            description="Rings the supervisor's phone; on answer it joins the agent's call.",
-        )
+async def _live_call(acd: Acd, call_id: str) -> CallRecord:
+    for record in await acd.waiting():
+        if record.id == call_id:
+            if record.kind != "caller" or not record.channel:
+                raise ApiError(409, f"call {call_id} has no caller on the line")
+            return record
+    raise ApiError(404, f"no call {call_id} is waiting or talking")
 
-    async def live_call(call_id: str) -> CallRecord:
-        for record in await acd.waiting():
-            if record.id == call_id:
-                if record.kind != "caller" or not record.channel:
-                    raise ApiError(409, f"call {call_id} has no caller on the line")
-                return record
-        raise ApiError(404, f"no call {call_id} is waiting or talking")
 
-    def journal(call_id: str, what: str) -> None:
-        """Leave what the supervisor did for the call's journal (calls of this engine)."""
-        ticket = acd.tickets.get(call_id)
-        if ticket is not None:
-            ticket.supervisor_action = what
+def _journal(acd: Acd, call_id: str, what: str) -> None:
+    """Leave what the supervisor did for the call's journal (calls of this engine)."""
+    ticket = acd.tickets.get(call_id)
+    if ticket is not None:
+        ticket.supervisor_action = what
 
-    async def transfer_call(call: ApiRequest) -> Done:
-        record = await live_call(call.path("call_id"))
-        to = call.body_as(TransferBody).to
-        journal(record.id, f"supervisor {call.principal.name} transferred the call to {to}")
-        await _ami(supervision.transfer(record.channel, to))
-        return Done(done=f"call {record.id} transferred to {to}")
 
-    async def hang_up_call(call: ApiRequest) -> Done:
-        record = await live_call(call.path("call_id"))
-        journal(record.id, f"supervisor {call.principal.name} hung up the call")
-        await _ami(supervision.hang_up(record.channel))
-        return Done(done=f"call {record.id} hung up")
+_SPY_SUMMARIES = {
+    SpyMode.LISTEN: "Listen to an agent's call (nobody hears the supervisor)",
+    SpyMode.WHISPER: "Whisper to an agent (the caller does not hear)",
+    SpyMode.BARGE: "Barge into an agent's call (both hear the supervisor)",
+}
 
-    async def set_queue_priority(call: ApiRequest) -> Done:
-        queue = call.path("queue")
-        if queue not in acd.config.queues:
-            raise ApiError(404, f"no queue {queue}")
-        priority = call.body_as(PriorityBody).priority
-        count = await acd.set_priority(queue, priority)
-        return Done(done=f"{count} calls waiting in {queue} now have priority {priority}")
 
-    agent = "/agents/{agent_id}"
-    return [
-        Endpoint(
-            "GET",
-            "/agents",
-            list_agents,
-            "Every agent's state",
-            "supervisor",
-            STAFF,
-            response=AgentList,
-        ),
-        Endpoint(
-            "GET",
-            "/queues",
-            list_queues,
-            "Every queue now",
-            "supervisor",
-            STAFF,
-            response=QueueList,
-        ),
-        Endpoint(
-            "POST",
-            "/queues/{queue}/priority",
-            set_queue_priority,
-            "Raise or lower the calls waiting in a queue",
-            "supervisor",
-            STAFF,
-            body=PriorityBody,
-            response=Done,
-            errors=(404,),
-            description="Every call waiting in the queue now gets this priority; calls that"
-            " enter later get the queue's configured one.",
-        ),
-        Endpoint(
-            "GET",
-            "/calls",
-            list_calls,
-            "Calls waiting, ringing or talking",
-            "supervisor",
-            STAFF,
-            response=CallList,
-        ),
-        Endpoint(
-            "POST",
-            agent + "/force-logout",
-            force_logout,
-            "Log an agent out",
-            "supervisor",
-            STAFF,
-            response=AgentView,
-            errors=(404, 409),
-            description="During a call, the agent is logged out when the call ends.",
-        ),
-        Endpoint(
-            "POST",
-            agent + "/force-pause",
-            force_pause,
-            "Pause an agent",
-            "supervisor",
-            STAFF,
-            body=ForcePauseBody,
-            optional_body=True,
-            response=AgentView,
-            errors=(404, 409),
-            description="The body is optional (reason: supervisor). During a call, the pause"
-            " starts when the call ends, and the agent's own requests cannot replace it"
-            " meanwhile.",
-        ),
-        *(spy(mode) for mode in SpyMode),
-        Endpoint(
-            "POST",
-            "/calls/{call_id}/transfer",
-            transfer_call,
-            "Transfer a call",
-            "supervisor",
-            STAFF,
-            body=TransferBody,
-            response=Done,
-            errors=(404, 409),
-        ),
-        Endpoint(
-            "POST",
-            "/calls/{call_id}/hangup",
-            hang_up_call,
-            "Hang up a call",
-            "supervisor",
-            STAFF,
-            response=Done,
-            errors=(404, 409),
-        ),
-    ]
+def _spy_endpoint(mode: SpyMode, handler: Handler[SupervisorDesk]) -> Endpoint[SupervisorDesk]:
+    return Endpoint(
+        "POST",
+        f"{AGENT_PATH}/{mode.value}",
+        handler,
+        _SPY_SUMMARIES[mode],
+        "supervisor",
+        STAFF,
+        body=SpyBody,
+        response=Done,
+        errors=(404, 409),
+        description="Rings the supervisor's phone; on answer it joins the agent's call.",
+    )
+
+
+SUPERVISOR_ENDPOINTS: tuple[Endpoint[SupervisorDesk], ...] = (
+    Endpoint(
+        "GET",
+        "/agents",
+        list_agents,
+        "Every agent's state",
+        "supervisor",
+        STAFF,
+        response=AgentList,
+    ),
+    Endpoint(
+        "GET",
+        "/queues",
+        list_queues,
+        "Every queue now",
+        "supervisor",
+        STAFF,
+        response=QueueList,
+    ),
+    Endpoint(
+        "POST",
+        "/queues/{queue}/priority",
+        set_queue_priority,
+        "Raise or lower the calls waiting in a queue",
+        "supervisor",
+        STAFF,
+        body=PriorityBody,
+        response=Done,
+        errors=(404,),
+        description="Every call waiting in the queue now gets this priority; calls that"
+        " enter later get the queue's configured one.",
+    ),
+    Endpoint(
+        "GET",
+        "/calls",
+        list_calls,
+        "Calls waiting, ringing or talking",
+        "supervisor",
+        STAFF,
+        response=CallList,
+    ),
+    Endpoint(
+        "POST",
+        AGENT_PATH + "/force-logout",
+        force_logout,
+        "Log an agent out",
+        "supervisor",
+        STAFF,
+        response=AgentView,
+        errors=(404, 409),
+        description="During a call, the agent is logged out when the call ends.",
+    ),
+    Endpoint(
+        "POST",
+        AGENT_PATH + "/force-pause",
+        force_pause,
+        "Pause an agent",
+        "supervisor",
+        STAFF,
+        body=ForcePauseBody,
+        optional_body=True,
+        response=AgentView,
+        errors=(404, 409),
+        description="The body is optional (reason: supervisor). During a call, the pause"
+        " starts when the call ends, and the agent's own requests cannot replace it"
+        " meanwhile.",
+    ),
+    _spy_endpoint(SpyMode.LISTEN, listen_agent),
+    _spy_endpoint(SpyMode.WHISPER, whisper_agent),
+    _spy_endpoint(SpyMode.BARGE, barge_agent),
+    Endpoint(
+        "POST",
+        "/calls/{call_id}/transfer",
+        transfer_call,
+        "Transfer a call",
+        "supervisor",
+        STAFF,
+        body=TransferBody,
+        response=Done,
+        errors=(404, 409),
+    ),
+    Endpoint(
+        "POST",
+        "/calls/{call_id}/hangup",
+        hang_up_call,
+        "Hang up a call",
+        "supervisor",
+        STAFF,
+        response=Done,
+        errors=(404, 409),
+    ),
+)
 
 
 async def _ami(action: object) -> None:

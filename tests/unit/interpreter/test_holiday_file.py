@@ -3,13 +3,15 @@ lines, the top comment block kept, the same days read back by the engine's loade
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ground.paths import PROJECT_ROOT
-from ivr_engine.http.api.holidays_api import (
+from ivr_engine.interpreter.calendar import Holidays, load_holidays
+from ivr_engine.interpreter.holiday_file import (
     HolidayEntry,
     HolidayFile,
     HolidayFileError,
@@ -19,7 +21,6 @@ from ivr_engine.http.api.holidays_api import (
     render_holiday_file,
     write_holiday_file,
 )
-from ivr_engine.interpreter.calendar import Holidays, load_holidays
 
 SHIPPED = PROJECT_ROOT / "config" / "holidays.yaml"
 
@@ -82,18 +83,31 @@ def test_a_missing_file_is_an_empty_calendar(tmp_path: Path) -> None:
     assert read_holiday_file(tmp_path / "none.yaml") == HolidayFile([], [])
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "holidays: [\n",
-        "holidays: 2027-01-01\n",
-        "holidays: [tomorrow]\n",
-        "holidays: [2027-01-01 10:00:00]\n",
-        "holidays: [{from: 2027-01-01}]\n",
-        "holidays: []\ngreetings: []\n",
-        "- 2027-01-01\n",
-    ],
-)
+NOT_CALENDARS = [
+    "holidays: [\n",
+    "holidays: 2027-01-01\n",
+    "holidays: [tomorrow]\n",
+    "holidays: [2027-01-01 10:00:00]\n",
+    "holidays: [{from: 2027-01-01}]\n",
+    "holidays: []\ngreetings: []\n",
+    "- 2027-01-01\n",
+]
+
+
+@pytest.mark.parametrize("text", NOT_CALENDARS)
 def test_a_file_that_is_not_a_calendar_is_refused(text: str) -> None:
     with pytest.raises(HolidayFileError):
         parse_holiday_file(text)
+
+
+@pytest.mark.parametrize("text", NOT_CALENDARS)
+def test_the_engine_refuses_what_the_api_refuses_naming_the_file(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "holidays.yaml"
+    path.write_text("holidays: [2027-01-01]\n")
+    holidays = Holidays.from_file(path)
+    path.write_text(text)
+    with pytest.raises(HolidayFileError, match=re.escape(str(path))):
+        load_holidays(path)
+    with pytest.raises(ValueError, match=re.escape(str(path))):
+        holidays.reload()
+    assert holidays.days == {date(2027, 1, 1)}  # a bad file changes nothing
