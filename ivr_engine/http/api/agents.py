@@ -1,6 +1,6 @@
 """Agents on themselves: log in and out, pause with a reason, ready, finish wrap-up, and
 see their own state. The same validated transitions as the phone's feature codes. The
-handlers' desk is the ACD itself."""
+handlers' tools is the ACD itself."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admins read the audit log: who did what, when, and how it ended. The handler's desk is
+"""Admins read the audit log: who did what, when, and how it ended. The handler's tools is
 the audit log itself."""
 
 from __future__ import annotations

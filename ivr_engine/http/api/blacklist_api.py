@@ -96,7 +96,7 @@ def _number(text: str) -> str:
 
 
 class BlacklistStore:
-    """The blacklist endpoints' desk: the blacklist table of the subscriber database (the
+    """The blacklist endpoints' tools: the blacklist table of the subscriber database (the
     API's own engine when the data lives in the engine's database, else one opened per
     request)."""
 

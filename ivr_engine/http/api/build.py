@@ -1,5 +1,5 @@
 """The API as the engine serves it: every feature module's table on one server, each with
-its desk, built here once."""
+its tools, built here once."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from ivr_engine.http.api.guard import Guard
 from ivr_engine.http.api.holiday_editor import HolidayEditor
 from ivr_engine.http.api.holidays_api import HOLIDAY_ENDPOINTS
 from ivr_engine.http.api.menus_api import MENU_ENDPOINTS
-from ivr_engine.http.api.reports import REPORT_ENDPOINTS, ReportDesk
+from ivr_engine.http.api.reports import REPORT_ENDPOINTS, ReportTools
 from ivr_engine.http.api.server import ApiServer
-from ivr_engine.http.api.supervisor import SUPERVISOR_ENDPOINTS, SupervisorDesk
+from ivr_engine.http.api.supervisor import SUPERVISOR_ENDPOINTS, SupervisorTools
 from ivr_engine.interpreter.calendar import Calendar, Holidays
 from ivr_engine.menus.registry import MenuRegistry
 from ivr_engine.settings import Settings
@@ -53,8 +53,8 @@ def build_api(
     server = ApiServer(Guard(TokenStore(engine)), audit, INFO)
     if acd is not None and supervision is not None:
         server.add(AGENT_ENDPOINTS, acd)
-        server.add(SUPERVISOR_ENDPOINTS, SupervisorDesk(acd, supervision))
-    server.add(REPORT_ENDPOINTS, ReportDesk(engine, settings))
+        server.add(SUPERVISOR_ENDPOINTS, SupervisorTools(acd, supervision))
+    server.add(REPORT_ENDPOINTS, ReportTools(engine, settings))
     server.add(BLACKLIST_ENDPOINTS, BlacklistStore(settings, engine))
     if menus is not None:
         server.add(MENU_ENDPOINTS, menus)

@@ -4,7 +4,7 @@ Feature modules declare their operations as tables of :class:`Endpoint` values;
 :mod:`.server` turns them into aiohttp routes and :mod:`.openapi` into the OpenAPI
 document.
 
-A handler is a module-level function ``handler(desk, call)``. ``desk`` is the one object
+A handler is a module-level function ``handler(tools, call)``. ``tools`` is the one object
 its module's endpoints work with (the ACD, the menu registry, the blacklist store, ...),
 given once with the table to :meth:`.server.ApiServer.add`; ``call`` is the request. So a
 handler reads the call and decides, and reaches nothing it was not handed.
@@ -35,7 +35,7 @@ AGENT = frozenset({Role.AGENT})
 
 @dataclass(frozen=True)
 class Endpoint(Generic[D]):
-    """An operation whose handler works with a ``D``, its module's desk."""
+    """An operation whose handler works with a ``D``, its module's tools."""
 
     method: str
     path: str  # below the API's prefix, in aiohttp and OpenAPI syntax: /agents/{agent_id}

@@ -22,7 +22,7 @@ from ivr_engine.interpreter.holiday_file import (
 
 
 class HolidayEditor:
-    """The holiday endpoints' desk: the running calendar's days and their file."""
+    """The holiday endpoints' tools: the running calendar's days and their file."""
 
     def __init__(self, holidays: Holidays, path: Path) -> None:
         self.holidays = holidays

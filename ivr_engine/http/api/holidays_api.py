@@ -1,7 +1,7 @@
 """Operations staff and the holiday calendar: list, add a day or a range, remove one
 (by its first day). The file and its format are :mod:`ivr_engine.interpreter.holiday_file`;
 the changes, one at a time and followed by the running calendar, :mod:`.holiday_editor`,
-the handlers' desk."""
+the handlers' tools."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Operations staff and the menus: the versions in force in this run, checking a set of
 files without touching anything, putting a set or an earlier version in force, rolling
-back, and reloading the files from disk. The handlers' desk is the engine's menu
+back, and reloading the files from disk. The handlers' tools is the engine's menu
 registry."""
 
 from __future__ import annotations

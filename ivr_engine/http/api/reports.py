@@ -34,7 +34,7 @@ class ReportBody(BaseModel):
 
 
 @dataclass(frozen=True)
-class ReportDesk:
+class ReportTools:
     """What the report endpoints work with: the database the figures are read from, and
     the settings the reports follow (time zone, service-level definition, ...)."""
 
@@ -53,14 +53,14 @@ def _query_model(spec: ReportSpec) -> type[BaseModel]:
 
 
 async def answer_report(
-    desk: ReportDesk, spec: ReportSpec, query: BaseModel
+    tools: ReportTools, spec: ReportSpec, query: BaseModel
 ) -> BaseModel | web.StreamResponse:
     """The report ``spec`` for ``query`` (its parameters and ``format``), in that format."""
     name = spec.name
     fmt: Format = getattr(query, "format")  # noqa: B009 (added by create_model)
     try:
         params = spec.params.model_validate(query.model_dump(exclude={"format"}))
-        report = await spec.build(desk.engine, params, desk.settings)
+        report = await spec.build(tools.engine, params, tools.settings)
     except ReportError as exc:
         raise ApiError(422, str(exc)) from exc
     if fmt == "csv":
@@ -89,11 +89,13 @@ class ReportHandler:
         self.query = _query_model(spec)
         self.__name__ = f"report_{spec.name.replace('-', '_')}"
 
-    async def __call__(self, desk: ReportDesk, call: ApiRequest) -> BaseModel | web.StreamResponse:
-        return await answer_report(desk, self.spec, call.query_as(self.query))
+    async def __call__(
+        self, tools: ReportTools, call: ApiRequest
+    ) -> BaseModel | web.StreamResponse:
+        return await answer_report(tools, self.spec, call.query_as(self.query))
 
 
-def _endpoint(spec: ReportSpec) -> Endpoint[ReportDesk]:
+def _endpoint(spec: ReportSpec) -> Endpoint[ReportTools]:
     handler = ReportHandler(spec)
     return Endpoint(
         "GET",
@@ -109,6 +111,6 @@ def _endpoint(spec: ReportSpec) -> Endpoint[ReportDesk]:
     )
 
 
-REPORT_ENDPOINTS: tuple[Endpoint[ReportDesk], ...] = tuple(
+REPORT_ENDPOINTS: tuple[Endpoint[ReportTools], ...] = tuple(
     _endpoint(spec) for spec in REPORTS.values()
 )

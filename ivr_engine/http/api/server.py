@@ -1,5 +1,5 @@
 """The route table made real: each :class:`Endpoint` becomes an aiohttp route that checks
-the token and role, validates input, runs the handler with its desk and audits state
+the token and role, validates input, runs the handler with its tools and audits state
 changes."""
 
 from __future__ import annotations
@@ -90,11 +90,11 @@ class ApiServer:
         self.endpoints: list[Endpoint[Any]] = []
         self._routes: list[web.RouteDef] = []
 
-    def add(self, endpoints: Iterable[Endpoint[D]], desk: D) -> None:
-        """Serve a module's table; each of its handlers gets ``desk`` with every call."""
+    def add(self, endpoints: Iterable[Endpoint[D]], tools: D) -> None:
+        """Serve a module's table; each of its handlers gets ``tools`` with every call."""
         for endpoint in endpoints:
             self.endpoints.append(endpoint)
-            serve = self._serve(endpoint, desk)
+            serve = self._serve(endpoint, tools)
             self._routes.append(web.route(endpoint.method, PREFIX + endpoint.path, serve))
 
     def document(self) -> dict[str, Any]:
@@ -108,7 +108,7 @@ class ApiServer:
 
         return [web.get(PREFIX + "/openapi.json", openapi), *self._routes]
 
-    def _serve(self, endpoint: Endpoint[D], desk: D) -> Any:
+    def _serve(self, endpoint: Endpoint[D], tools: D) -> Any:
         async def serve(request: web.Request) -> web.StreamResponse:
             principal: Principal | None = None
             detail: dict[str, Any] | None = None
@@ -121,7 +121,7 @@ class ApiServer:
                 if endpoint.changes_state and query is not None:
                     detail = _with_query(detail, query)
                 call = ApiRequest(request, principal, body, query)
-                result = await endpoint.handler(desk, call)
+                result = await endpoint.handler(tools, call)
                 response = _respond(endpoint, result)
             except ApiError as exc:
                 response = exc.response()

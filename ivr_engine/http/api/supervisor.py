@@ -56,7 +56,7 @@ class Done(BaseModel):
 
 
 @dataclass(frozen=True)
-class SupervisorDesk:
+class SupervisorTools:
     """What the supervisors' endpoints work with: the ACD, and Asterisk for the actions on
     calls (listen, whisper, barge, transfer, hang up)."""
 
@@ -64,62 +64,62 @@ class SupervisorDesk:
     supervision: Supervision
 
 
-async def list_agents(desk: SupervisorDesk, _call: ApiRequest) -> AgentList:
-    acd = desk.acd
+async def list_agents(tools: SupervisorTools, _call: ApiRequest) -> AgentList:
+    acd = tools.acd
     return AgentList(agents=[agent_view(r, acd.config) for r in await acd.agents()])
 
 
-async def list_queues(desk: SupervisorDesk, _call: ApiRequest) -> QueueList:
-    acd = desk.acd
+async def list_queues(tools: SupervisorTools, _call: ApiRequest) -> QueueList:
+    acd = tools.acd
     agents, calls = await acd.agents(), await acd.waiting()
     return QueueList(queues=queue_views(acd.config, agents, calls, acd.clock()))
 
 
-async def list_calls(desk: SupervisorDesk, _call: ApiRequest) -> CallList:
-    acd = desk.acd
+async def list_calls(tools: SupervisorTools, _call: ApiRequest) -> CallList:
+    acd = tools.acd
     now = acd.clock()
     return CallList(calls=[call_view(c, now) for c in await acd.waiting()])
 
 
-async def force_logout(desk: SupervisorDesk, call: ApiRequest) -> AgentView:
-    return await apply(desk.acd, call.path("agent_id"), AgentEvent.SUPERVISOR_FORCE_LOGOUT)
+async def force_logout(tools: SupervisorTools, call: ApiRequest) -> AgentView:
+    return await apply(tools.acd, call.path("agent_id"), AgentEvent.SUPERVISOR_FORCE_LOGOUT)
 
 
-async def force_pause(desk: SupervisorDesk, call: ApiRequest) -> AgentView:
+async def force_pause(tools: SupervisorTools, call: ApiRequest) -> AgentView:
     reason = call.body_as(ForcePauseBody).reason
     event = AgentEvent.SUPERVISOR_FORCE_PAUSE
-    return await apply(desk.acd, call.path("agent_id"), event, reason)
+    return await apply(tools.acd, call.path("agent_id"), event, reason)
 
 
-async def listen_agent(desk: SupervisorDesk, call: ApiRequest) -> Done:
-    return await _spy(desk, call, SpyMode.LISTEN)
+async def listen_agent(tools: SupervisorTools, call: ApiRequest) -> Done:
+    return await _spy(tools, call, SpyMode.LISTEN)
 
 
-async def whisper_agent(desk: SupervisorDesk, call: ApiRequest) -> Done:
-    return await _spy(desk, call, SpyMode.WHISPER)
+async def whisper_agent(tools: SupervisorTools, call: ApiRequest) -> Done:
+    return await _spy(tools, call, SpyMode.WHISPER)
 
 
-async def barge_agent(desk: SupervisorDesk, call: ApiRequest) -> Done:
-    return await _spy(desk, call, SpyMode.BARGE)
+async def barge_agent(tools: SupervisorTools, call: ApiRequest) -> Done:
+    return await _spy(tools, call, SpyMode.BARGE)
 
 
-async def transfer_call(desk: SupervisorDesk, call: ApiRequest) -> Done:
-    record = await _live_call(desk.acd, call.path("call_id"))
+async def transfer_call(tools: SupervisorTools, call: ApiRequest) -> Done:
+    record = await _live_call(tools.acd, call.path("call_id"))
     to = call.body_as(TransferBody).to
-    _journal(desk.acd, record.id, f"supervisor {call.principal.name} transferred the call to {to}")
-    await _ami(desk.supervision.transfer(record.channel, to))
+    _journal(tools.acd, record.id, f"supervisor {call.principal.name} transferred the call to {to}")
+    await _ami(tools.supervision.transfer(record.channel, to))
     return Done(done=f"call {record.id} transferred to {to}")
 
 
-async def hang_up_call(desk: SupervisorDesk, call: ApiRequest) -> Done:
-    record = await _live_call(desk.acd, call.path("call_id"))
-    _journal(desk.acd, record.id, f"supervisor {call.principal.name} hung up the call")
-    await _ami(desk.supervision.hang_up(record.channel))
+async def hang_up_call(tools: SupervisorTools, call: ApiRequest) -> Done:
+    record = await _live_call(tools.acd, call.path("call_id"))
+    _journal(tools.acd, record.id, f"supervisor {call.principal.name} hung up the call")
+    await _ami(tools.supervision.hang_up(record.channel))
     return Done(done=f"call {record.id} hung up")
 
 
-async def set_queue_priority(desk: SupervisorDesk, call: ApiRequest) -> Done:
-    acd = desk.acd
+async def set_queue_priority(tools: SupervisorTools, call: ApiRequest) -> Done:
+    acd = tools.acd
     queue = call.path("queue")
     if queue not in acd.config.queues:
         raise ApiError(404, f"no queue {queue}")
@@ -128,11 +128,11 @@ async def set_queue_priority(desk: SupervisorDesk, call: ApiRequest) -> Done:
     return Done(done=f"{count} calls waiting in {queue} now have priority {priority}")
 
 
-async def _spy(desk: SupervisorDesk, call: ApiRequest, mode: SpyMode) -> Done:
+async def _spy(tools: SupervisorTools, call: ApiRequest, mode: SpyMode) -> Done:
     agent_id = call.path("agent_id")
-    endpoint = await _on_call(desk.acd, agent_id)
+    endpoint = await _on_call(tools.acd, agent_id)
     phone = call.body_as(SpyBody).phone
-    await _ami(desk.supervision.spy(mode, endpoint, phone))
+    await _ami(tools.supervision.spy(mode, endpoint, phone))
     return Done(done=f"{mode}: ringing {phone} to join agent {agent_id}'s call")
 
 
@@ -172,7 +172,7 @@ _SPY_SUMMARIES = {
 }
 
 
-def _spy_endpoint(mode: SpyMode, handler: Handler[SupervisorDesk]) -> Endpoint[SupervisorDesk]:
+def _spy_endpoint(mode: SpyMode, handler: Handler[SupervisorTools]) -> Endpoint[SupervisorTools]:
     return Endpoint(
         "POST",
         f"{AGENT_PATH}/{mode.value}",
@@ -187,7 +187,7 @@ def _spy_endpoint(mode: SpyMode, handler: Handler[SupervisorDesk]) -> Endpoint[S
     )
 
 
-SUPERVISOR_ENDPOINTS: tuple[Endpoint[SupervisorDesk], ...] = (
+SUPERVISOR_ENDPOINTS: tuple[Endpoint[SupervisorTools], ...] = (
     Endpoint(
         "GET",
         "/agents",
