@@ -59,10 +59,12 @@ class ServiceLevelDefinition(BaseModel):
     def is_short_abandon(self, wait_s: float) -> bool:
         return wait_s < self.short_abandon_s
 
-    def compute(
+    def tally(
         self, answered_waits: Iterable[float], abandoned_waits: Iterable[float]
-    ) -> float | None:
-        """Service level in percent, or None when no call counts (nothing to judge)."""
+    ) -> tuple[int, int]:
+        """(calls answered within the threshold, calls that count): the figure's two terms.
+        Tallies of calls judged by different definitions (queues with thresholds of their
+        own) add up into one figure, which percentages cannot."""
         answered = list(answered_waits)
         within = sum(1 for wait in answered if wait <= self.threshold_s)
         abandoned = [wait for wait in abandoned_waits if not self.is_short_abandon(wait)]
@@ -72,5 +74,16 @@ class ServiceLevelDefinition(BaseModel):
             counted = len(abandoned)
         else:
             counted = 0
-        total = len(answered) + counted
-        return None if total == 0 else 100.0 * within / total
+        return within, len(answered) + counted
+
+    def compute(
+        self, answered_waits: Iterable[float], abandoned_waits: Iterable[float]
+    ) -> float | None:
+        """Service level in percent, or None when no call counts (nothing to judge)."""
+        return percent(*self.tally(answered_waits, abandoned_waits))
+
+
+def percent(within: int, counted: int) -> float | None:
+    """The service level of a tally (see :meth:`ServiceLevelDefinition.tally`), in percent;
+    None when no call counts."""
+    return None if counted == 0 else 100.0 * within / counted

@@ -1,4 +1,6 @@
-"""The ACD's figures for the metrics: agents by state, calls waiting by queue.
+"""The ACD's figures for the metrics: agents by state; per queue, callers waiting, the
+longest wait and callbacks owed. They are the ACD's live figures (:mod:`acd.figures`),
+the same as the wallboard and ``GET /queues`` show.
 
 They are database reads, and Prometheus collects synchronously, so a small task owned by
 :class:`AcdSnapshot` reads them every ``interval`` seconds and keeps the last good
@@ -11,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from acd.figures import QueueNow, agents_by_state, queues_now
 from ground.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
@@ -24,16 +26,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WAITING_STATES = frozenset({"waiting", "offered"})  # not yet answered (offered: ringing)
-
 
 @dataclass(frozen=True)
 class AcdFigures:
     taken_at: float  # time.monotonic()
-    agents: Counter[str]  # state -> agents
-    waiting: Counter[str]  # queue -> callers waiting
-    callbacks: Counter[str]  # queue -> callbacks owed
-    oldest: dict[str, float]  # queue -> when its longest-waiting caller started (epoch)
+    agents: dict[str, int]  # state -> agents
+    queues: tuple[QueueNow, ...]
 
 
 class AcdSnapshot:
@@ -58,20 +56,8 @@ class AcdSnapshot:
         async with asyncio.timeout(self.timeout):
             agents = await self.acd.agents()
             calls = await self.acd.waiting()
-        waiting: Counter[str] = Counter()
-        callbacks: Counter[str] = Counter()
-        oldest: dict[str, float] = {}
-        for record in calls:
-            if record.state not in WAITING_STATES:
-                continue
-            if record.kind == "callback":
-                callbacks[record.queue] += 1
-                continue
-            waiting[record.queue] += 1
-            entered = record.call.entered_at
-            oldest[record.queue] = min(oldest.get(record.queue, entered), entered)
-        states = Counter(str(agent.status.state) for agent in agents)
-        self.figures = AcdFigures(time.monotonic(), states, waiting, callbacks, oldest)
+        queues = queues_now(self.acd.config, agents, calls)
+        self.figures = AcdFigures(time.monotonic(), agents_by_state(agents), queues)
         return self.figures
 
     async def _run(self) -> None:

@@ -27,7 +27,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
 
-from acd.agents import AgentState
 from acd.metrics import AcdErrorKind
 from ivr_engine.agi.errors import AgiProtocolError, AgiTimeout
 from ivr_engine.agi.metrics import AgiErrorKind
@@ -298,10 +297,9 @@ def _acd(snapshot: AcdSnapshot) -> Iterator[Metric]:
     figures = snapshot.figures
     if figures is None:
         return  # not read yet: no figures rather than false zeros
-    acd = snapshot.acd
     agents = GaugeMetricFamily("ivr_acd_agents", "Agents, by state.", labels=["state"])
-    for agent_state in AgentState:
-        agents.add_metric([str(agent_state)], figures.agents.get(str(agent_state), 0))
+    for agent_state, count in figures.agents.items():
+        agents.add_metric([agent_state], count)
     yield agents
     waiting = GaugeMetricFamily(
         "ivr_acd_calls_waiting",
@@ -314,15 +312,13 @@ def _acd(snapshot: AcdSnapshot) -> Iterator[Metric]:
         labels=["queue"],
     )
     callbacks = GaugeMetricFamily(
-        "ivr_acd_callbacks_owed", "Callbacks waiting for their turn, by queue.", labels=["queue"]
+        "ivr_acd_callbacks_owed", "Callbacks owed (not made yet), by queue.", labels=["queue"]
     )
-    now = acd.clock()
-    queues = sorted(set(acd.config.queues) | set(figures.waiting) | set(figures.callbacks))
-    for queue in queues:
-        waiting.add_metric([queue], figures.waiting.get(queue, 0))
-        oldest = figures.oldest.get(queue)
-        longest.add_metric([queue], 0.0 if oldest is None else max(0.0, now - oldest))
-        callbacks.add_metric([queue], figures.callbacks.get(queue, 0))
+    now = snapshot.acd.clock()
+    for queue in sorted(figures.queues, key=lambda q: q.name):
+        waiting.add_metric([queue.name], queue.waiting)
+        longest.add_metric([queue.name], queue.longest_wait_s(now) or 0.0)
+        callbacks.add_metric([queue.name], queue.callbacks)
     yield waiting
     yield longest
     yield callbacks

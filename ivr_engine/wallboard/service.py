@@ -15,9 +15,10 @@ from aiohttp import web
 from acd.service.acd import Acd
 from ivr_engine.agi.stats import AgiStats
 from ivr_engine.settings import Settings
+from ivr_engine.wallboard.data import WallboardData
+from ivr_engine.wallboard.figures import LiveCalls
 from ivr_engine.wallboard.hub import WallboardHub
 from ivr_engine.wallboard.routes import Authorize, wallboard_routes
-from ivr_engine.wallboard.snapshot import LiveCalls, WallboardData
 
 HOTLINE_ROUTE = "hotline"
 

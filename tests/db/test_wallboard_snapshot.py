@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from acd.figures import day_start
 from acd.service.acd import Acd
 from acd.service_level import ServiceLevelDefinition
 from acd.store.call_rows import log_queue
@@ -23,14 +24,9 @@ from acd.store.sync import sync_config
 from ground.database import make_engine
 from ivr_engine.journal.record import CallRecord, Step
 from ivr_engine.journal.store import JournalStore
-from ivr_engine.wallboard.snapshot import (
-    LiveCalls,
-    Snapshot,
-    WallboardData,
-    day_start,
-    mask_number,
-    take_snapshot,
-)
+from ivr_engine.wallboard.data import WallboardData
+from ivr_engine.wallboard.figures import LiveCalls, Snapshot
+from ivr_engine.wallboard.snapshot import mask_number, take_snapshot
 from tests.db.acd_support import CONFIG, T0, Clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

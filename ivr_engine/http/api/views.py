@@ -8,8 +8,7 @@ from pydantic import BaseModel, Field
 
 from acd.agents import utc_datetime
 from acd.config import AcdConfig, ServiceLevel
-from acd.routing.choose import qualifies
-from acd.routing.model import AgentView as RoutingAgent
+from acd.figures import queues_now
 from acd.store.agent_rows import AgentRecord
 from acd.store.call_rows import CallRecord
 
@@ -49,14 +48,18 @@ class CallList(BaseModel):
 
 
 class QueueView(BaseModel):
+    """A queue now: the ACD's live figures (:mod:`acd.figures`), as the wallboard and
+    ``/metrics`` show them (docs/wallboard.md defines each)."""
+
     name: str
-    waiting: int
-    offered: int
+    waiting: int = Field(description="callers waiting for an agent, ringing one included")
+    offered: int = Field(description="of the callers waiting, those whose agent's phone rings")
     talking: int
-    longest_wait_s: float
-    service_level_target: str
+    longest_wait_s: float = Field(description="the longest wait of a caller waiting now; 0: none")
+    service_level_target: str | None = Field(description="null: the queue is no longer configured")
     agents: dict[str, int] = Field(
-        description="agents who can take the queue's calls (at its last escalation step), by state"
+        description="agents who can take the queue's calls (its requirements before any"
+        " escalation step), by state; states with nobody are left out"
     )
 
 
@@ -101,29 +104,17 @@ def queue_views(
     config: AcdConfig, agents: list[AgentRecord], calls: list[CallRecord], now: float
 ) -> list[QueueView]:
     views = []
-    for name, queue in config.queues.items():
-        mine = [c for c in calls if c.queue == name]
-        waiting = [c for c in mine if c.state == "waiting" and c.kind == "caller"]
-        by_state: dict[str, int] = {}
-        for record in agents:
-            configured = config.agents.get(record.status.agent_id)
-            if configured is None:
-                continue
-            view = RoutingAgent(configured.id, configured.skills)
-            if any(qualifies(view, stage.requirements) for stage in queue.routing.stages):
-                state = record.status.state.value
-                by_state[state] = by_state.get(state, 0) + 1
+    for queue in queues_now(config, agents, calls):
+        settings = config.queues.get(queue.name)
         views.append(
             QueueView(
-                name=name,
-                waiting=len(waiting),
-                offered=sum(1 for c in mine if c.state == "offered"),
-                talking=sum(1 for c in mine if c.state == "answered"),
-                longest_wait_s=round(
-                    max((now - c.call.entered_at for c in waiting), default=0.0), 1
-                ),
-                service_level_target=_target(queue.service_level),
-                agents=by_state,
+                name=queue.name,
+                waiting=queue.waiting,
+                offered=queue.ringing,
+                talking=queue.talking,
+                longest_wait_s=queue.longest_wait_s(now) or 0.0,
+                service_level_target=None if settings is None else _target(settings.service_level),
+                agents={state: count for state, count in queue.agents.items() if count},
             )
         )
     return views
