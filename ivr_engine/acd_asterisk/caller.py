@@ -26,8 +26,8 @@ from acd.config import QueueSettings
 from acd.routing import Announce, OfferCallback, Overflow
 from acd.service.acd import Acd
 from acd.service.tickets import Offer, Ticket
+from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.agi.errors import CallerHangup
-from ivr_engine.interpreter.channel import AgiChannel
 from ivr_engine.speech.numbers import number_prompts
 
 __all__ = ["QueueDesk", "QueueOutcome", "serve"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import functools
 
+from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.calls.call import Call, Flow
-from ivr_engine.interpreter.channel import AgiChannel
 from ivr_engine.interpreter.context import CallContext, Services
 from ivr_engine.interpreter.walker import walk
 from ivr_engine.menus.loader import MenuSet

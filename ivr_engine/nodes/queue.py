@@ -16,7 +16,7 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr_engine.acd_asterisk.caller import serve
-from ivr_engine.interpreter.channel import AgiChannel
+from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.interpreter.context import CallContext
 from ivr_engine.menus.node_models import QueueNode
 from ivr_engine.nodes.prompts import play
