@@ -25,7 +25,11 @@ from acd.config import QueueSettings
 from acd.routing import Announce, OfferCallback, Overflow
 from acd.service.acd import Acd
 from acd.service.tickets import Offer, Ticket
-from ivr_engine.acd_asterisk.hold_dialogue import announce_place, ask_callback_number
+from ivr_engine.acd_asterisk.hold_dialogue import (
+    FIRST_ANNOUNCEMENT_S,
+    announce_place,
+    ask_callback_number,
+)
 from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.agi.errors import CallerHangup
 from ivr_engine.interpreter.waiting import DeskUnavailable, Note, QueueOutcome
@@ -33,7 +37,6 @@ from ivr_engine.interpreter.waiting import DeskUnavailable, Note, QueueOutcome
 __all__ = ["CallerDesk", "QueueDesk", "serve"]
 
 TICK_MS = 250  # how often the waiting loop looks for an offer (WAIT FOR DIGIT with music)
-FIRST_ANNOUNCEMENT_S = 3.0  # a caller put through at once hears no queue position
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """What a caller waiting for an agent hears and keys: the place in the queue with the
-estimated wait, and the callback offer.
+estimated wait (the first after ``FIRST_ANNOUNCEMENT_S``), and the callback offer.
 
 Spoken over any ``Channel``, so a real call (:mod:`ivr_engine.acd_asterisk.caller`) and a
 simulated one (:mod:`ivr_engine.simulated_desk`) say the same prompts and take the same
@@ -14,8 +14,15 @@ from ivr_engine.interpreter.channel import Channel
 from ivr_engine.interpreter.waiting import Note
 from ivr_engine.speech.numbers import number_prompts
 
-__all__ = ["CALLBACK_KEY_S", "MIN_NUMBER", "announce_place", "ask_callback_number"]
+__all__ = [
+    "CALLBACK_KEY_S",
+    "FIRST_ANNOUNCEMENT_S",
+    "MIN_NUMBER",
+    "announce_place",
+    "ask_callback_number",
+]
 
+FIRST_ANNOUNCEMENT_S = 3.0  # a caller put through at once hears no queue position
 CALLBACK_KEY_S = 6.0  # how long the caller has to answer the callback offer
 MIN_NUMBER = 5  # digits of a callback number keyed in, at least
 
