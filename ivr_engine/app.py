@@ -97,15 +97,17 @@ class Engine:
         self.journal.start()
         await self._close_crashed_calls()
         routes: dict[str, Any] = {}
+        desks = None
         if self.settings.acd.enabled:
             routes |= await self._start_acd()
             assert self.acd is not None
             agi = self.settings.agi
-            services.acd = QueueDesk(self.acd, agi.host, agi.port)
+            desks = QueueDesk(self.acd, agi.host, agi.port).for_call
         self.ami.start()
         self.menus.start_watching(self.settings.hotline.reload_interval)
         privacy = JournalPrivacy.from_settings(self.settings.privacy)
-        runner = CallRunner(MenuFlows(self.menus, services), self.journal, self.instance, privacy)
+        flows = MenuFlows(self.menus, services, desks)
+        runner = CallRunner(flows, self.journal, self.instance, privacy)
         routes["hotline"] = runner
         # The agents' legs of calls already queued are still served while stopping.
         legs = frozenset(routes) - {"hotline"}

@@ -5,6 +5,12 @@ are shown as their catalogue text, keys come from ``--keys`` (or are asked for),
 step the journal would record (branches taken, data looked up) is printed as it happens.
 Keys: one token per time the menu waits: a key (``1``), several digits for a collect
 (``123456``), or ``-`` for silence (the caller presses nothing).
+
+A queue node's call waits at a simulated desk (:mod:`ivr_engine.simulated_desk`): in its
+queue of the ACD configuration, on a simulated clock, until the configuration's agents
+are free ``agent_after`` seconds later, and the menu goes on at ``after_agent``. With the
+ACD switched off (``acd.enabled: false``) queue nodes ring their ``ring`` seat, as they do
+on a real call.
 """
 
 from __future__ import annotations
@@ -125,16 +131,20 @@ async def simulate(
     keys: Sequence[str] | None,
     out: Output,
     at: datetime | None = None,
+    agent_after: float = 20.0,
 ) -> str:
-    """Walk one call; return its outcome."""
+    """Walk one call; return its outcome. ``agent_after``: seconds a queue node's call
+    waits before the agents are free."""
     from dataclasses import replace
 
+    from acd.config import load_config
     from ivr_engine.interpreter.context import CallContext
     from ivr_engine.interpreter.walker import walk
     from ivr_engine.menus.loader import load_menus, prompt_ids_by_language
     from ivr_engine.nodes import run_node
     from ivr_engine.prompts.catalogue import load_catalogue
     from ivr_engine.services import open_services, upgrade_databases
+    from ivr_engine.simulated_desk import SimulatedDesk
 
     catalogue = load_catalogue()
     menus = load_menus([settings.path(settings.hotline.menus)], prompt_ids_by_language(catalogue))
@@ -143,6 +153,10 @@ async def simulate(
     start = menus.entries[dnis]
     language = menus.defaults_for(start).language
     channel = TerminalChannel(catalogue, language, keys, out)
+    desk = None
+    if settings.acd.enabled:
+        config = load_config(settings.path(settings.acd.config))
+        desk = SimulatedDesk(config, channel, caller, agent_after, out)
     record = PrintingRecord(
         out, caller=caller, dialled=dnis, channel="terminal", unique_id="simulated"
     )
@@ -157,6 +171,7 @@ async def simulate(
             services=services,
             caller=caller,
             dialled=dnis,
+            desk=desk,
         )
         out(f"call from {caller} to {dnis} (menus {menus.version}, {language})")
         await walk(ctx, start, run_node)

@@ -21,9 +21,9 @@ from acd.config import CallbackSettings
 from acd.service.acd import Acd
 from acd.store.call_rows import CallRecord
 from ivr_engine.acd_asterisk.callbacks import CallbackLegs
+from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.agi.errors import CallerHangup
 from ivr_engine.agi.session import AgiSession
-from ivr_engine.interpreter.channel import AgiChannel
 
 log = logging.getLogger(__name__)
 

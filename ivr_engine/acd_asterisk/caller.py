@@ -17,48 +17,68 @@ bridged audio only) to ``acd/<call id>.wav`` in Asterisk's monitor directory.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from acd.config import QueueSettings
 from acd.routing import Announce, OfferCallback, Overflow
 from acd.service.acd import Acd
 from acd.service.tickets import Offer, Ticket
+from ivr_engine.acd_asterisk.hold_dialogue import (
+    FIRST_ANNOUNCEMENT_S,
+    announce_place,
+    ask_callback_number,
+)
+from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.agi.errors import CallerHangup
-from ivr_engine.interpreter.channel import AgiChannel
-from ivr_engine.speech.numbers import number_prompts
+from ivr_engine.interpreter.waiting import DeskUnavailable, Note, QueueOutcome
 
-__all__ = ["QueueDesk", "QueueOutcome", "serve"]
+__all__ = ["CallerDesk", "QueueDesk", "serve"]
 
 TICK_MS = 250  # how often the waiting loop looks for an offer (WAIT FOR DIGIT with music)
-FIRST_ANNOUNCEMENT_S = 3.0  # a caller put through at once hears no queue position
-CALLBACK_KEY_S = 6.0  # how long the caller has to answer the callback offer
-MIN_NUMBER = 5  # digits of a callback number keyed in, at least
 
 
 @dataclass(frozen=True)
 class QueueDesk:
-    """What the queue node needs to hand calls to the ACD."""
+    """What the engine's queue nodes need to hand calls to the ACD; ``for_call`` binds it
+    to one caller's FastAGI channel (the menu flow does, for every call)."""
 
     acd: Acd
     agi_host: str  # where the agent's leg reaches this instance (its own FastAGI server)
     agi_port: int
     max_talk_s: float = 4 * 3600.0  # the longest agent call the Dial command may last
 
+    def serves(self, queue: str) -> bool:
+        return queue in self.acd.config.queues
+
+    def for_call(self, channel: AgiChannel) -> CallerDesk:
+        return CallerDesk(self, channel)
+
+    async def wait(self, channel: AgiChannel, call_id: str, queue: str, note: Note) -> QueueOutcome:
+        """:func:`serve`; the ACD's database failing is counted (``acd_database``) and
+        raised as ``DeskUnavailable``, so the queue node puts the call through to its
+        ring seat."""
+        try:
+            return await serve(self, channel, call_id, queue, note)
+        except (SQLAlchemyError, OSError) as exc:
+            self.acd.metrics.error("acd_database")
+            raise DeskUnavailable(exc) from exc
+
 
 @dataclass(frozen=True)
-class QueueOutcome:
-    """How the wait ended: ``talked`` (agent hung up, caller still here), ``callback``
-    (the caller took one and can be let go), ``announce`` (go to ``destination``)."""
+class CallerDesk:
+    """The interpreter's ``WaitingDesk`` for one FastAGI call: the desk and the call's
+    channel, which the queue node never needs to know is AGI."""
 
-    kind: Literal["talked", "callback", "announce"]
-    agent: str | None = None
-    destination: str | None = None
+    desk: QueueDesk
+    channel: AgiChannel
 
+    def serves(self, queue: str) -> bool:
+        return self.desk.serves(queue)
 
-Note = Callable[[str], None]
+    async def wait(self, call_id: str, queue: str, note: Note) -> QueueOutcome:
+        return await self.desk.wait(self.channel, call_id, queue, note)
 
 
 @dataclass
@@ -158,12 +178,7 @@ async def _hold(wait: _Wait) -> Offer | QueueOutcome:
 
 async def _announce(wait: _Wait) -> None:
     position, seconds = await wait.acd.estimate(wait.ticket)
-    language = wait.channel.language
-    prompts = ["acd-position-before", *number_prompts(position, language), "acd-position-after"]
-    minutes = max(1, math.ceil(seconds / 60))
-    prompts += ["acd-wait-before", *number_prompts(minutes, language), "acd-minutes"]
-    wait.note(f"announce position={position} wait={minutes}min")
-    await wait.channel.play(prompts)
+    await announce_place(wait.channel, position, seconds, wait.note)
 
 
 async def _max_wait(wait: _Wait, now: float) -> QueueOutcome | None:
@@ -193,21 +208,11 @@ async def _max_wait(wait: _Wait, now: float) -> QueueOutcome | None:
 
 
 async def _offer_callback(wait: _Wait) -> QueueOutcome | None:
-    """1: call back this number; 2: key another (``#`` ends); anything else: keep waiting."""
+    """The callback offer (see ``ask_callback_number``); declined: keep waiting."""
     channel = wait.channel
     await channel.session.set_music(False)
-    wait.note("callback offered")
-    key = await channel.play(["acd-callback-offer"], "12#")
-    if key is None:
-        key = await channel.wait_key(CALLBACK_KEY_S)
-    number = wait.ticket.caller
-    if key == "2":
-        await channel.play(["acd-callback-enter-number"])
-        number, _ = await channel.collect(None, 20, "#", CALLBACK_KEY_S)
-    if key not in ("1", "2") or len(number) < MIN_NUMBER or not number.isdigit():
-        if key in ("1", "2"):
-            await channel.play(["acd-callback-invalid"])
-        wait.note(f"callback declined (key {key or 'none'})")
+    number = await ask_callback_number(channel, wait.ticket.caller, wait.note)
+    if number is None:
         await channel.session.set_music(True)
         return None
     if not await wait.acd.to_callback(wait.ticket, number):

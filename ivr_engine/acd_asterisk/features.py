@@ -25,8 +25,8 @@ from acd.agents import AgentEvent, AgentState, PauseReasonError, TransitionError
 from acd.service.acd import Acd
 from acd.store.agent_rows import UnknownAgent
 from ivr_engine.acd_asterisk.agent_leg import WHISPER_LANGUAGE, agent_of_channel
+from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.agi.session import AgiSession
-from ivr_engine.interpreter.channel import AgiChannel
 
 log = logging.getLogger(__name__)
 

@@ -134,11 +134,32 @@ def asterisk_conf(settings_path: str | None, conf_dir: Path, check: bool) -> Non
     "- (silence). Without it, the keys are asked for.",
 )
 @click.option("--at", "at", default=None, help="Pretend it is this ISO time (weekend, holidays).")
+@click.option(
+    "--agent-after",
+    "agent_after",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="A queue node's call waits this long (simulated) before the agents of the ACD "
+    "configuration are free; the ACD's routing picks who answers, and the menu goes on "
+    "at after_agent. Announcements, escalation and the queue's max-wait action (overflow, "
+    "a callback offer answered with --keys, an announcement) come first if they are due.",
+)
 @click.pass_obj
 def simulate(
-    settings_path: str | None, dnis: str, caller: str, keys: str | None, at: str | None
+    settings_path: str | None,
+    dnis: str,
+    caller: str,
+    keys: str | None,
+    at: str | None,
+    agent_after: float,
 ) -> None:
-    """Walk a menu in the terminal, without Asterisk."""
+    """Walk a menu in the terminal, without Asterisk.
+
+    Queue nodes wait in their queue of the ACD configuration on a simulated clock (no time
+    really passes, and no ACD database is touched), unless acd.enabled is false.
+    """
     from datetime import datetime
 
     from ivr_engine.data.backend import BackendError
@@ -149,7 +170,7 @@ def simulate(
     moment = datetime.fromisoformat(at) if at else None
     script = [k.strip() for k in keys.split(",") if k.strip()] if keys is not None else None
     try:
-        asyncio.run(walk(settings, dnis, caller, script, click.echo, moment))
+        asyncio.run(walk(settings, dnis, caller, script, click.echo, moment, agent_after))
     except (MenuError, BackendError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 from ivr_engine.data.backend import Counters, Profile, SubscriberBackend
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.channel import Channel
+from ivr_engine.interpreter.waiting import WaitingDesk
 from ivr_engine.journal import CallRecord
 from ivr_engine.menus.loader import MenuSet
 
 if TYPE_CHECKING:
-    from ivr_engine.acd_asterisk.caller import QueueDesk
     from ivr_engine.data.nuisance import NuisanceGuard, Verdict
 
 
@@ -27,7 +27,6 @@ class Services:
     calendar: Calendar
     region: str
     rng: random.Random = field(default_factory=random.Random)
-    acd: QueueDesk | None = None  # queue nodes hand calls to the ACD through it
     nuisance: NuisanceGuard | None = None  # counts every call as it enters
 
 
@@ -47,6 +46,7 @@ class CallContext:
     pending_key: str | None = None  # a key pressed during a barge-in prompt
     outcome: str | None = None
     nuisance: Verdict | None = None  # the caller calls too often: refused as blacklisted
+    desk: WaitingDesk | None = None  # the ACD, bound to this call; None: ACD off
     # Called with True while the caller keys in a secret, so lower layers hide the keys.
     on_mask: Callable[[bool], None] = lambda _on: None
 

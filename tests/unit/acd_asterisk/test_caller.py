@@ -15,9 +15,10 @@ import pytest
 from acd.agents import AgentState
 from acd.service.acd import Acd
 from acd.store.call_rows import CallRecord
-from ivr_engine.acd_asterisk.caller import QueueDesk, QueueOutcome, serve
+from ivr_engine.acd_asterisk.caller import QueueDesk, serve
+from ivr_engine.agi.channel import AgiChannel
 from ivr_engine.agi.errors import CallerHangup
-from ivr_engine.interpreter.channel import AgiChannel
+from ivr_engine.interpreter.waiting import QueueOutcome
 from ivr_engine.speech.numbers import number_prompts
 from tests.unit.acd_asterisk.scripted import (
     DialHook,

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr_engine.agi.server import FastAgiServer
-from ivr_engine.calls.menu_flow import MenuFlows
+from ivr_engine.calls.menu_flow import DeskFor, MenuFlows
 from ivr_engine.calls.runner import CallRunner
 from ivr_engine.data.backend import BackendError, Profile, TopupResult
 from ivr_engine.data.nuisance import NuisanceGuard
@@ -183,9 +183,11 @@ async def run_menu(
     seed: int = 7,
     privacy: JournalPrivacy = FULL,
     nuisance: NuisanceGuard | None = None,
+    desks: DeskFor | None = None,
 ) -> Outcome:
     """Place one call through the real engine stack on ``menu_yaml`` (one menu file);
-    ``privacy``: how the journal keeps numbers; ``nuisance``: the guard calls pass."""
+    ``privacy``: how the journal keeps numbers; ``nuisance``: the guard calls pass;
+    ``desks``: the ACD's waiting desk for the call (None: the ACD is off)."""
     menu_file = tmp_path / "menu.yaml"
     menu_file.write_text(textwrap.dedent(menu_yaml))
     registry = MenuRegistry([menu_file])
@@ -199,7 +201,7 @@ async def run_menu(
     writer.start()
     server = FastAgiServer(
         make_settings(),
-        {"hotline": CallRunner(MenuFlows(registry, services), writer, "test", privacy)},
+        {"hotline": CallRunner(MenuFlows(registry, services, desks), writer, "test", privacy)},
     )
     await server.start()
     scripted = ScriptedCaller(keys)
