@@ -22,9 +22,10 @@ test: setup-test  ## Lint, type-check and run the whole suite, real Asterisk inc
 soak: setup-test  ## The real engine at 80 % of benchmark 1's capacity for 30 minutes (docs/reliability.md)
 	IVR_SOAK_MINUTES=$(or $(IVR_SOAK_MINUTES),30) $(VENV)/bin/pytest -q -s -m soak tests/integration/test_soak.py
 
-lint:
+lint:  ## ruff, and the import contracts of the layers (pyproject.toml, docs/architecture.md)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck:
 	$(VENV)/bin/mypy

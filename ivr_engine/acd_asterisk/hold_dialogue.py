@@ -2,7 +2,7 @@
 estimated wait (the first after ``FIRST_ANNOUNCEMENT_S``), and the callback offer.
 
 Spoken over any ``Channel``, so a real call (:mod:`ivr_engine.acd_asterisk.caller`) and a
-simulated one (:mod:`ivr_engine.simulated_desk`) say the same prompts and take the same
+simulated one (:mod:`ivr_engine.simulator.desk`) say the same prompts and take the same
 keys. Music on hold and the ACD's side of a callback stay with the caller of these.
 """
 

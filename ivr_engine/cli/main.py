@@ -164,7 +164,7 @@ def simulate(
 
     from ivr_engine.data.backend import BackendError
     from ivr_engine.menus.loader import MenuError
-    from ivr_engine.simulate import simulate as walk
+    from ivr_engine.simulator.walk import simulate as walk
 
     settings = _settings(settings_path)
     moment = datetime.fromisoformat(at) if at else None

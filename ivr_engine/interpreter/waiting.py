@@ -3,7 +3,7 @@
 The queue node decides only through this protocol and the call's channel: whether the
 desk serves the node's queue, then how the caller's wait ended. The engine binds an
 Asterisk desk to each FastAGI call (``ivr_engine.acd_asterisk.caller``); the simulator
-binds a simulated one to its terminal call (``ivr_engine.simulated_desk``).
+binds a simulated one to its terminal call (``ivr_engine.simulator.desk``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ivr_engine.interpreter.waiting import QueueOutcome
-from ivr_engine.simulated_desk import SimulatedDesk
+from ivr_engine.simulator.desk import SimulatedDesk
 from tests.unit.acd_asterisk.scripted import make_config
 
 CALLER = "13800138000"

@@ -6,7 +6,7 @@ step the journal would record (branches taken, data looked up) is printed as it 
 Keys: one token per time the menu waits: a key (``1``), several digits for a collect
 (``123456``), or ``-`` for silence (the caller presses nothing).
 
-A queue node's call waits at a simulated desk (:mod:`ivr_engine.simulated_desk`): in its
+A queue node's call waits at a simulated desk (:mod:`ivr_engine.simulator.desk`): in its
 queue of the ACD configuration, on a simulated clock, until the configuration's agents
 are free ``agent_after`` seconds later, and the menu goes on at ``after_agent``. With the
 ACD switched off (``acd.enabled: false``) queue nodes ring their ``ring`` seat, as they do
@@ -144,7 +144,7 @@ async def simulate(
     from ivr_engine.nodes import run_node
     from ivr_engine.prompts.catalogue import load_catalogue
     from ivr_engine.services import open_services, upgrade_databases
-    from ivr_engine.simulated_desk import SimulatedDesk
+    from ivr_engine.simulator.desk import SimulatedDesk
 
     catalogue = load_catalogue()
     menus = load_menus([settings.path(settings.hotline.menus)], prompt_ids_by_language(catalogue))
