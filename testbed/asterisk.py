@@ -12,7 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from ground.paths import PROJECT_ROOT
+
 CTL = PROJECT_ROOT / "asterisk" / "ctl.sh"
 PROVISION = PROJECT_ROOT / "asterisk" / "provision.sh"
 ASTERISK_ROOT = Path(os.environ.get("ASTERISK_ROOT", PROJECT_ROOT / "asterisk" / "root"))
