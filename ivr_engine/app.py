@@ -82,16 +82,18 @@ class Engine:
         self.menus.load()  # bad menus at start-up: refuse to start, with the reasons
         await upgrade_databases(self.settings)  # the schema before any store opens
         self.loop_monitor.start()
-        services = await self._resources.enter_async_context(open_services(self.settings))
-        services.backend = self.metrics.counted(services.backend)
+        nuisance = None
         if self.settings.nuisance.enabled:
-            services.nuisance = await self._resources.enter_async_context(
+            nuisance = await self._resources.enter_async_context(
                 NuisanceGuard.open(
                     self.settings,
                     subscriber_data_url(self.settings),
                     on_block=self.metrics.nuisance_block,
                 )
             )
+        services = await self._resources.enter_async_context(
+            open_services(self.settings, count=self.metrics.counted, nuisance=nuisance)
+        )
         self.store = await JournalStore.connect(self.settings.database_url())
         self.journal = JournalWriter(self.store, metrics=self.metrics)
         self.journal.start()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import datetime
 
+from ivr_engine.data.backend import SubscriberBackend
 from ivr_engine.data.breaker import CircuitBreaker
 from ivr_engine.data.http import HttpBackend
+from ivr_engine.data.nuisance import NuisanceGuard
 from ivr_engine.data.sql import SqlBackend
 from ivr_engine.interpreter.calendar import Calendar
 from ivr_engine.interpreter.context import Services
@@ -43,8 +47,18 @@ async def upgrade_databases(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Services for calls; counters always live in the engine's own database."""
+async def open_services(
+    settings: Settings,
+    *,
+    count: Callable[[SubscriberBackend], SubscriberBackend] | None = None,
+    nuisance: NuisanceGuard | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> AsyncIterator[Services]:
+    """Services for calls; counters always live in the engine's own database.
+
+    ``count`` wraps the subscriber backend the calls use (the engine counts its failures);
+    ``nuisance`` screens every call as it enters; ``clock`` replaces the calendar's (the
+    simulator's ``--at``). The backends opened here are closed here, unwrapped."""
     config = settings.backend
     calendar = Calendar.from_settings(settings.calendar, settings.path(settings.hotline.holidays))
     counters = SqlBackend(settings.database_url(), timeout=config.timeout)
@@ -65,9 +79,15 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
     elif config.url:
         backend = SqlBackend(config.url, timeout=config.timeout)
+    if clock is not None:
+        calendar = replace(calendar, clock=clock)
     try:
         yield Services(
-            backend=backend, counters=counters, calendar=calendar, region=settings.hotline.region
+            backend=count(backend) if count is not None else backend,
+            counters=counters,
+            calendar=calendar,
+            region=settings.hotline.region,
+            nuisance=nuisance,
         )
     finally:
         if backend is not counters:

@@ -16,6 +16,7 @@ on a real call.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -135,7 +136,6 @@ async def simulate(
 ) -> str:
     """Walk one call; return its outcome. ``agent_after``: seconds a queue node's call
     waits before the agents are free."""
-    from dataclasses import replace
 
     from acd.config import load_config
     from ivr_engine.interpreter.context import CallContext
@@ -161,9 +161,8 @@ async def simulate(
         out, caller=caller, dialled=dnis, channel="terminal", unique_id="simulated"
     )
     await upgrade_databases(settings)
-    async with open_services(settings) as services:
-        if at is not None:
-            services.calendar = replace(services.calendar, clock=lambda: at)
+    clock = None if at is None else functools.partial(_moment, at)
+    async with open_services(settings, clock=clock) as services:
         ctx = CallContext(
             menus=menus,
             channel=channel,
@@ -178,3 +177,8 @@ async def simulate(
     outcome = ctx.outcome or "menu-ended"
     out(f"call ended: {outcome}; keys pressed: {record.keys or '-'}")
     return outcome
+
+
+def _moment(at: datetime) -> datetime:
+    """The simulator's clock under ``--at``: the same moment all along."""
+    return at

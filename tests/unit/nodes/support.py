@@ -194,8 +194,7 @@ async def run_menu(
     registry.load()
     store = backend or MemoryBackend()
     calendar = Calendar(SHANGHAI, 4 * 1440 + 18 * 60, 6 * 1440, holidays, lambda: now)
-    services = Services(store, store, calendar, "beijing", random.Random(seed))
-    services.nuisance = nuisance
+    services = Services(store, store, calendar, "beijing", random.Random(seed), nuisance)
     sink = MemorySink()
     writer = JournalWriter(sink)
     writer.start()
