@@ -12,7 +12,10 @@ by :mod:`acd.agents.machine` and written with its state-log line. Feature codes 
 on agents' phones and the operations API both go through it.
 
 Every change is written to the database before it takes effect, so several instances on
-one PostgreSQL database share agents and calls; see :mod:`acd.service.dispatcher`.
+one PostgreSQL database share agents and calls; see :mod:`acd.service.dispatcher`. The
+``Acd`` keeps this instance's tickets and callback tasks, and owns its collaborators, each
+of which it builds: the database (:mod:`acd.service.database`), the dispatcher and its
+loop, the wake-up.
 """
 
 from __future__ import annotations
@@ -21,23 +24,22 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import event as sa_event
-from sqlalchemy import text, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.agents import STUCK_GRACE, AgentEvent, AgentState, StateChange, TransitionError
 from acd.agents import reconcile as reconcile_agents
 from acd.config import AcdConfig
 from acd.metrics import NO_METRICS, AcdMetrics
+from acd.service.database import AcdDatabase
 from acd.service.dispatcher import Dispatcher
-from acd.service.sqlite_thread import SyncConnection, WalCheckpointer, drive, no_autocheckpoint
+from acd.service.mirror import Mirror
 from acd.service.tickets import Offer, Ticket
-from acd.service.wakeup import CHANNEL, PgWakeup
+from acd.service.wakeup import PgWakeup
 from acd.store.agent_rows import (
     AgentRecord,
     StaleAgent,
@@ -57,7 +59,6 @@ from acd.store.call_rows import (
     waiting_ahead,
 )
 from acd.store.tables import WaitingCallRow
-from ground.database import make_engine, make_sqlite_thread_engine, sqlite_file
 from ground.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ DEFAULT_TALK_S = 180.0  # a queue's talk time until it has history
 
 
 class Acd:
+    """``unfit_agents``: the agents whose phones cannot ring now (device states);
+    ``callback_window_open``: whether callbacks may be made now."""
+
     def __init__(
         self,
         url: str,
@@ -84,6 +88,7 @@ class Acd:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
         callback_window_open: Callable[[], bool] = lambda: True,
+        unfit_agents: Callable[[], frozenset[str]] = frozenset,
         metrics: AcdMetrics = NO_METRICS,
     ) -> None:
         self.url = url
@@ -91,27 +96,22 @@ class Acd:
         self.config = config
         self.instance = instance
         self.clock = clock
-        self.callback_window_open = callback_window_open
-        self.unfit_agents: Callable[[], frozenset[str]] = frozenset
         self.callback_runner: CallbackRunner | None = None
-        self.last_assigned: dict[str, str] = {}  # queue -> agent, for round-robin
         self.tickets: dict[str, Ticket] = {}
-        self.dispatcher = Dispatcher(self, poll_interval)
-        self._engine: AsyncEngine = make_engine(
-            url, connect_timeout=timeout, command_timeout=timeout, sqlite_immediate=True
+        self._database = AcdDatabase(url, timeout=timeout)
+        self.postgres = self._database.postgres
+        self.dispatcher = Dispatcher(
+            self._database,
+            Mirror(config.routing()),
+            self.deliver,
+            instance=instance,
+            policy=config.policy,
+            clock=clock,
+            metrics=metrics,
+            poll_interval=poll_interval,
+            unfit_agents=unfit_agents,
+            callback_window_open=callback_window_open,
         )
-        self.postgres = self._engine.dialect.name == "postgresql"
-        # SQLite: matching passes run whole in one thread (acd.service.sqlite_thread).
-        self.sqlite_engine: Engine | None = None
-        self._sqlite_thread: ThreadPoolExecutor | None = None
-        self._checkpointer: WalCheckpointer | None = None
-        self._checkpoint_task: asyncio.Task[None] | None = None
-        if self._engine.dialect.name == "sqlite":
-            self.sqlite_engine = make_sqlite_thread_engine(url, command_timeout=timeout)
-            path = sqlite_file(url)
-            if path is not None:  # a file (in memory, there is no log to move)
-                sa_event.listen(self.sqlite_engine, "connect", no_autocheckpoint)
-                self._checkpointer = WalCheckpointer(path, timeout=timeout)
         self._task: asyncio.Task[None] | None = None
         self._wakeup: PgWakeup | None = None
         self._wakeup_task: asyncio.Task[None] | None = None
@@ -119,72 +119,47 @@ class Acd:
 
     # -- life cycle -----------------------------------------------------------------------
     def start(self) -> None:
+        """Start the dispatcher's loop, the database's housekeeping and (PostgreSQL) the
+        wake-up; what is running already is left running."""
         if self._task is None:
             self._task = asyncio.create_task(self.dispatcher.run(), name="acd-dispatcher")
-        if self._checkpointer is not None and self._checkpoint_task is None:
-            self._checkpoint_task = asyncio.create_task(
-                self._checkpointer.run(), name="acd-wal-checkpoint"
-            )
+        self._database.start()
         if self.postgres and self._wakeup_task is None:
             self._wakeup = PgWakeup(self.url, self.dispatcher.poke)
             self._wakeup_task = asyncio.create_task(self._wakeup.run(), name="acd-wakeup")
 
     async def stop(self) -> None:
+        """Stop every task started here (callbacks under way too), then the database."""
         task, self._task = self._task, None
         await cancel_and_wait(task)
         wakeup, self._wakeup_task = self._wakeup_task, None
         await cancel_and_wait(wakeup)
         for running in list(self._callbacks.values()):
             await cancel_and_wait(running)
-        checkpoint, self._checkpoint_task = self._checkpoint_task, None
-        await cancel_and_wait(checkpoint)
-        if checkpoint is not None and self._checkpointer is not None:
-            await self._checkpointer.close()
-        await self._engine.dispose()
-        thread, self._sqlite_thread = self._sqlite_thread, None
-        if thread is not None and self.sqlite_engine is not None:
-            # After the pass running there, if any (the dispatcher no longer waits for it).
-            await asyncio.get_running_loop().run_in_executor(thread, self.sqlite_engine.dispose)
-            thread.shutdown(wait=False)
+        await self._database.close()
 
     @property
     def sqlite_thread(self) -> ThreadPoolExecutor | None:
         """The thread SQLite passes run in (None on PostgreSQL)."""
-        if self.sqlite_engine is not None and self._sqlite_thread is None:
-            self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="acd-sqlite")
-        return self._sqlite_thread
+        return self._database.sqlite_thread
 
-    @contextlib.asynccontextmanager
-    async def transaction(self, *, wake: bool = False) -> AsyncIterator[AsyncConnection]:
+    def transaction(
+        self, *, wake: bool = False
+    ) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
         """One transaction; ``wake``: it changes what can be routed, so the other instances
         are woken when it commits."""
-        async with self._engine.begin() as conn:
-            yield conn
-            if wake:
-                await self.notify(conn)
+        return self._database.transaction(wake=wake)
 
     async def run_transaction(
         self, work: Callable[[AsyncConnection], Coroutine[Any, Any, T]], *, wake: bool = False
     ) -> T:
-        """``work`` in one transaction (see ``transaction``). On SQLite it runs whole in
-        the ACD's thread, one hand-over for the lot (:mod:`acd.service.sqlite_thread`), so
-        ``work`` may await the store functions only."""
-        thread = self.sqlite_thread
-        if thread is None or self.sqlite_engine is None:
-            async with self.transaction(wake=wake) as conn:
-                return await work(conn)
-        engine = self.sqlite_engine
-
-        def in_thread() -> T:
-            with engine.begin() as conn:
-                return drive(work(SyncConnection(conn).as_async()))
-
-        return await asyncio.get_running_loop().run_in_executor(thread, in_thread)
+        """``work`` in one transaction (see ``transaction``); on SQLite whole in the ACD's
+        thread (:class:`acd.service.database.AcdDatabase`)."""
+        return await self._database.run_transaction(work, wake=wake)
 
     async def notify(self, conn: AsyncConnection) -> None:
         """Wake the other instances when this transaction commits (PostgreSQL)."""
-        if self.postgres:
-            await conn.execute(text(f"NOTIFY {CHANNEL}"))
+        await self._database.notify(conn)
 
     def health(self) -> dict[str, Any]:
         d = self.dispatcher

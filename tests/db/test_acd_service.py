@@ -37,9 +37,16 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def acd(db_url: str, clock: Clock) -> AsyncIterator[Acd]:
+def window() -> dict[str, bool]:
+    """Whether the callback window of the ``acd`` fixture's ACD is open (it is, unless a
+    test closes it)."""
+    return {"open": True}
+
+
+@pytest.fixture
+async def acd(db_url: str, clock: Clock, window: dict[str, bool]) -> AsyncIterator[Acd]:
     await sync_config(db_url, CONFIG)
-    service = Acd(db_url, CONFIG, "east", clock=clock)
+    service = Acd(db_url, CONFIG, "east", clock=clock, callback_window_open=lambda: window["open"])
     yield service
     await service.stop()
 
@@ -302,12 +309,11 @@ async def settle(acd: Acd) -> None:
 
 
 async def test_a_callback_is_reserved_in_the_window_retried_then_given_up(
-    acd: Acd, clock: Clock
+    acd: Acd, clock: Clock, window: dict[str, bool]
 ) -> None:
     runner = Runner()
     acd.callback_runner = runner
-    window = {"open": False}
-    acd.callback_window_open = lambda: window["open"]
+    window["open"] = False
     ticket = await acd.enqueue("c1", "general", caller="13800138000")
     clock.advance(20)
     assert await acd.to_callback(ticket, "13900139000")
