@@ -60,7 +60,7 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -76,7 +76,7 @@ from acd.service.tickets import Offer, Ticket
 from acd.store.call_rows import CallRecord
 from acd.store.sync import queue_row
 from acd.store.tables import AgentRow, AgentSkillRow, QueueRow, SkillRow
-from bench.acd_full_scan import FullScanDispatcher
+from bench.acd_full_scan import FullScan
 from bench.acd_routing import SKILLS, make_agents, make_queues
 from bench.acd_stats import growth_exponent, percentile
 from bench.result import BenchResult, Figure
@@ -275,10 +275,12 @@ class Samples:
 class Driver:
     """Makes decisions happen on one ACD and times them."""
 
-    def __init__(self, acd: TimedAcd, centre: Centre, *, by_hand: bool) -> None:
+    def __init__(
+        self, acd: TimedAcd, centre: Centre, *, by_hand: Callable[[], Awaitable[object]] | None
+    ) -> None:
         self.acd = acd
         self.centre = centre
-        self.by_hand = by_hand  # run the pass after the event (the full-scan baseline)
+        self.by_hand = by_hand  # the pass to run after the event (the full-scan baseline)
         self.tickets: dict[str, Ticket] = acd.tickets
         self._next_paused = 0
 
@@ -288,8 +290,8 @@ class Driver:
         return waiter
 
     async def _wait(self, waiter: asyncio.Future[tuple[float, str, str]]) -> tuple[float, str, str]:
-        if self.by_hand:
-            await self.acd.dispatcher.run_pass()
+        if self.by_hand is not None:
+            await self.by_hand()
         async with asyncio.timeout(OFFER_TIMEOUT_S):
             return await waiter
 
@@ -360,7 +362,7 @@ class Driver:
     async def settle(self) -> None:
         """Let the passes that putting the centre back asked for run first: each decision
         is measured as a lone event, with the dispatcher waiting for work."""
-        if self.by_hand:
+        if self.by_hand is not None:
             return
         await asyncio.sleep(SETTLE_S)  # on PostgreSQL, the instance's own NOTIFY comes back
         async with asyncio.timeout(OFFER_TIMEOUT_S):
@@ -427,19 +429,18 @@ async def measure_size(database: str, size: int, quick: bool) -> SizeResult:
         lines: list[str] = []
         try:
             warm_up, count = _samples(size, quick)
-            engine = await Driver(acd, centre, by_hand=False).measure(warm_up, count)
+            engine = await Driver(acd, centre, by_hand=None).measure(warm_up, count)
             worst = max(percentile(engine.enters, 99), percentile(engine.ready, 99))
             if size == max(SIZES) and worst > TARGET_MS[database]:
-                lines = await _profile(acd, Driver(acd, centre, by_hand=False))
+                lines = await _profile(acd, Driver(acd, centre, by_hand=None))
         finally:
             await acd.stop()
         old = TimedAcd(url, config, "bench", clock=clock)
         old.watch = {}
-        old.tickets = acd.tickets
-        old.last_assigned = acd.last_assigned
-        old.dispatcher = FullScanDispatcher(old, 0.5)
+        old.tickets.update(acd.tickets)  # the same callers, still waiting
+        full_scan = FullScan(old, acd.dispatcher.last_assigned)
         try:
-            baseline = await Driver(old, centre, by_hand=True).measure(
+            baseline = await Driver(old, centre, by_hand=full_scan.run_pass).measure(
                 1, _baseline_samples(size, quick)
             )
         finally:

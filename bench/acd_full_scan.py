@@ -6,41 +6,58 @@ database, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, pairs them with
 ``acd.service.matching.pair_up`` (the specification's ``choose_agent`` over all free
 agents, call after call) and writes the reservations in the same transaction. Kept here,
 unchanged in what it reads and decides, so that the benchmark can show what the engine
-gained on the same data in the same run.
+gained on the same data in the same run. It works through an ACD's public surface, and
+its passes are run by hand (a pass that loses a race to another writer reserves nothing).
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 
 from acd.agents import AgentEvent, AgentState, TransitionError, apply, due_wrap_ups
 from acd.routing import AgentView, next_change_at
-from acd.service.dispatcher import Dispatcher, PassResult
+from acd.service.acd import Acd
+from acd.service.dispatcher import PassResult
 from acd.service.matching import pair_up
 from acd.service.tickets import Offer
 from acd.store.agent_rows import StaleAgent, load_agents, load_skills, transition, write_status
 from acd.store.call_rows import CallRecord, load_calls, log_queue, move_call
 
-__all__ = ["FullScanDispatcher"]
+__all__ = ["FullScan"]
 
 
 class _LostRace(Exception):
     pass
 
 
-class FullScanDispatcher(Dispatcher):
-    """A dispatcher whose every pass reads all waiting calls and all free agents."""
+class FullScan:
+    """Passes that read all waiting calls and all free agents, for ``acd``'s callers.
+
+    ``last_assigned``: the round-robin memory (queue -> agent), read and kept up to date;
+    ``unfit_agents`` and ``callback_window_open`` as for :class:`acd.service.acd.Acd`."""
+
+    def __init__(
+        self,
+        acd: Acd,
+        last_assigned: dict[str, str],
+        *,
+        unfit_agents: Callable[[], frozenset[str]] = frozenset,
+        callback_window_open: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.acd = acd
+        self.last_assigned = last_assigned
+        self.unfit_agents = unfit_agents
+        self.callback_window_open = callback_window_open
 
     async def run_pass(self) -> PassResult:
         acd = self.acd
         now = acd.clock()
-        self.passes += 1
         wrap_up_end = await self._full_wrap_ups(now)
         try:
             reserved, calls = await self._full_reserve(now)
         except (_LostRace, StaleAgent):
-            self.poke()
             reserved, calls = [], []
         await self._full_deliver()
         times = [t for t in (self._full_next_change(calls, now), wrap_up_end) if t is not None]
@@ -64,7 +81,7 @@ class FullScanDispatcher(Dispatcher):
         started = time.perf_counter()
         async with acd.transaction() as conn:
             calls = await load_calls(conn, due_at=now, skip_locked=acd.postgres)
-            routable = [c for c in calls if c.kind == "caller" or acd.callback_window_open()]
+            routable = [c for c in calls if c.kind == "caller" or self.callback_window_open()]
             if not routable:
                 return [], calls
             records = await load_agents(
@@ -73,7 +90,7 @@ class FullScanDispatcher(Dispatcher):
             if not records:
                 return [], calls
             skills = await load_skills(conn, [r.status.agent_id for r in records])
-            unfit = acd.unfit_agents()
+            unfit = self.unfit_agents()
             by_id = {r.status.agent_id: r for r in records}
             views = [
                 AgentView(
@@ -90,7 +107,7 @@ class FullScanDispatcher(Dispatcher):
                 views,
                 queues,
                 now,
-                last_assigned=acd.last_assigned,
+                last_assigned=self.last_assigned,
                 timed=acd.metrics.acd_decision,
             )
             for call, agent in pairs:
@@ -113,7 +130,7 @@ class FullScanDispatcher(Dispatcher):
                 await acd.notify(conn)
         acd.metrics.acd_pass(time.perf_counter() - started)
         for call, agent in pairs:
-            acd.last_assigned[call.queue] = agent.id
+            self.last_assigned[call.queue] = agent.id
         return reserved, calls
 
     async def _full_deliver(self) -> None:

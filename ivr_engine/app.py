@@ -197,9 +197,9 @@ class Engine:
             callback_window_open=lambda: config.callbacks.in_window(
                 calendar.now().strftime("%H:%M")
             ),
+            unfit_agents=self.devices.unfit,
             metrics=self.metrics,
         )
-        acd.unfit_agents = self.devices.unfit
         legs = CallbackLegs()
         acd.callback_runner = CallbackDialler(
             acd, self.ami, settings.agi.host, settings.agi.port, legs

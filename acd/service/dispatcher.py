@@ -17,6 +17,10 @@ take the write lock when they begin).
 ``Dispatcher.run`` repeats passes: at once when poked (a call entered, an agent freed up),
 at the next escalation step or wrap-up end, and at least every ``poll_interval`` seconds,
 which is also how it sees other instances' changes when no notification woke it.
+
+The dispatcher knows the ACD only through what it is given: the database, its mirror,
+and ``deliver``, which takes each offer for one of this instance's calls once the pass
+that made or found it has committed (:meth:`acd.service.acd.Acd.deliver`).
 """
 
 from __future__ import annotations
@@ -29,15 +33,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from acd.agents import AgentEvent, TransitionError, apply
+from acd.agents import AgentEvent, AgentPolicy, TransitionError, apply
+from acd.metrics import AcdMetrics
 from acd.routing import AgentView, WaitingCall, match_all
+from acd.service.database import AcdDatabase
 from acd.service.mirror import Mirror
-from acd.service.sqlite_thread import SyncConnection, drive
+from acd.service.sqlite_thread import drive
 from acd.service.tickets import Offer
 from acd.store.agent_rows import (
     AgentRecord,
@@ -55,12 +60,12 @@ from acd.store.call_rows import (
     move_call,
 )
 
-if TYPE_CHECKING:
-    from acd.service.acd import Acd
-
 log = logging.getLogger(__name__)
 
-__all__ = ["Dispatcher", "PassResult"]
+__all__ = ["Deliver", "Dispatcher", "PassResult"]
+
+Deliver = Callable[[CallRecord, Offer], Awaitable[None]]
+"""Takes an offer for one of this instance's calls (its ticket or callback runner)."""
 
 
 @dataclass(frozen=True)
@@ -102,17 +107,41 @@ class _Pass:
 
 
 class Dispatcher:
-    def __init__(self, acd: Acd, poll_interval: float) -> None:
-        self.acd = acd
+    """The passes of one instance. ``instance``: whose offered calls it delivers;
+    ``unfit_agents``: agents whose phones cannot ring now (device states);
+    ``callback_window_open``: whether callbacks may be routed now."""
+
+    def __init__(
+        self,
+        database: AcdDatabase,
+        mirror: Mirror,
+        deliver: Deliver,
+        *,
+        instance: str,
+        policy: AgentPolicy,
+        clock: Callable[[], float],
+        metrics: AcdMetrics,
+        poll_interval: float,
+        unfit_agents: Callable[[], frozenset[str]],
+        callback_window_open: Callable[[], bool],
+    ) -> None:
+        self._database = database
+        self.mirror = mirror
+        self._deliver = deliver
+        self._instance = instance
+        self._policy = policy
+        self._clock = clock
+        self._metrics = metrics
         self.poll_interval = poll_interval
+        self._unfit_agents = unfit_agents
+        self._callback_window_open = callback_window_open
+        self.last_assigned: dict[str, str] = {}  # queue -> agent, for round-robin
         self.passes = 0
         self.failures = 0
         self.last_error: str | None = None
-        self.mirror = Mirror(acd.config.routing())
         self._forgotten: collections.deque[str] = collections.deque()  # thread-safe
         self._poke = asyncio.Event()
         self._one_pass = asyncio.Lock()
-        self.on_pass: list[Callable[[PassResult], Awaitable[None] | None]] = []
 
     def poke(self) -> None:
         self._poke.set()
@@ -142,13 +171,13 @@ class Dispatcher:
                 result = await self.run_pass()
             except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 self.failures += 1
-                self.acd.metrics.error("acd_database")
+                self._metrics.error("acd_database")
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("ACD pass failed (%s); retrying", self.last_error)
             else:
                 self.last_error = None
                 if result.next_at is not None:
-                    wait = min(wait, max(0.0, result.next_at - self.acd.clock()) + 0.01)
+                    wait = min(wait, max(0.0, result.next_at - self._clock()) + 0.01)
             # Not asyncio.wait_for: on Python 3.11 it loses a cancellation that comes just
             # as the poke does, and the loop would never stop.
             with contextlib.suppress(TimeoutError):
@@ -157,44 +186,43 @@ class Dispatcher:
 
     async def run_pass(self) -> PassResult:
         async with self._one_pass:  # the mirror is read and changed by one pass at a time
-            acd = self.acd
-            now = acd.clock()
+            now = self._clock()
             self.passes += 1
             work = _Pass(
-                now, acd.unfit_agents(), acd.callback_window_open(), dict(acd.last_assigned)
+                now,
+                self._unfit_agents(),
+                self._callback_window_open(),
+                dict(self.last_assigned),
             )
             started = time.perf_counter()
             try:
-                if acd.sqlite_thread is not None:
-                    loop = asyncio.get_running_loop()
-                    await loop.run_in_executor(acd.sqlite_thread, self._sqlite_pass, work)
+                if self._database.threaded:
+                    await self._database.in_thread(lambda: self._sqlite_pass(work))
                 else:
                     await self._postgres_pass(work)
             except (_LostRace, StaleAgent) as exc:
                 log.info("ACD pass lost a race (%s); again at once", exc)
                 work.again, work.done, work.decisions = True, [], []
                 work.offered = await self._offered()
-            acd.last_assigned.update(work.last)
+            self.last_assigned.update(work.last)
             for seconds in work.decisions:
-                acd.metrics.acd_decision(seconds)
+                self._metrics.acd_decision(seconds)
             if work.decisions:
-                acd.metrics.acd_pass(time.perf_counter() - started)  # committed: a decision
+                self._metrics.acd_pass(time.perf_counter() - started)  # committed: a decision
             if work.again:
                 self.poke()
             for record in work.offered:  # committed: this instance's callers may dial now
                 agent = record.reserved_agent
                 if agent is not None:
-                    await acd.deliver(record, Offer(agent, self.mirror.endpoint(agent)))
+                    await self._deliver(record, Offer(agent, self.mirror.endpoint(agent)))
             reserved = [(call.id, agent.id) for call, agent, _ in work.done]
             return PassResult(reserved, self.mirror.next_at(now))
 
     def _sqlite_pass(self, work: _Pass) -> None:
         """The pass in the ACD's SQLite thread: one hand-over for the whole transaction."""
-        engine = self.acd.sqlite_engine
-        assert engine is not None
         try:
-            with engine.begin() as conn:
-                drive(self._transaction(SyncConnection(conn).as_async(), work))
+            with self._database.threaded_transaction() as conn:
+                drive(self._transaction(conn, work))
         except BaseException:
             self._rolled_back(work)
             raise
@@ -202,7 +230,7 @@ class Dispatcher:
 
     async def _postgres_pass(self, work: _Pass) -> None:
         try:
-            async with self.acd.transaction() as conn:
+            async with self._database.transaction() as conn:
                 await self._transaction(conn, work)
         except BaseException:
             self._rolled_back(work)
@@ -225,7 +253,6 @@ class Dispatcher:
     async def _transaction(self, conn: AsyncConnection, work: _Pass) -> None:
         """The pass's transaction: the feed read, due wrap-ups ended, the reservations
         written, and this instance's offered calls read (to hand over once committed)."""
-        acd = self.acd
         mirror = self.mirror
         forgotten = self._forgotten
         while forgotten:
@@ -245,7 +272,7 @@ class Dispatcher:
             work.touched[1].update(c.id for c, _ in pairs)
             if not pairs:
                 break
-            if acd.postgres:  # lock the rows; SQLite's pass holds the write lock
+            if self._database.postgres:  # lock the rows; SQLite's pass holds the write lock
                 verdict = await self._rows_agree(conn, pairs, work.held)
                 if verdict is not _Rows.AGREE:
                     # Rows gone are forgotten for good, so only other changes count.
@@ -257,14 +284,13 @@ class Dispatcher:
             if await self._write(conn, pairs, work):
                 break
         if work.done or woke:  # the instances that own these calls must dial now
-            await acd.notify(conn)
-        work.offered = await load_calls(conn, state="offered", instance=acd.instance)
+            await self._database.notify(conn)
+        work.offered = await load_calls(conn, state="offered", instance=self._instance)
 
     async def _write(self, conn: AsyncConnection, pairs: Pairs, work: _Pass) -> bool:
         """Reserve the pairs in order, each a compare-and-set on the call, then the agent.
         False if a call is no longer waiting (its row was deleted by another writer): that
         call is forgotten and the pairs after it are put back, to be paired again."""
-        acd = self.acd
         now = work.now
         for n, (call, agent) in enumerate(pairs):
             if not await move_call(
@@ -277,7 +303,7 @@ class Dispatcher:
             await log_queue(conn, call.id, call.queue, "offer", now, agent_id=agent.id)
             record = self.mirror.agents[agent.id]
             new, change = apply(
-                record.status, AgentEvent.RESERVE, now, policy=acd.config.policy, call_id=call.id
+                record.status, AgentEvent.RESERVE, now, policy=self._policy, call_id=call.id
             )
             work.done.append((call, agent, await write_status(conn, record, new, change, call.id)))
             work.last[call.queue] = agent.id
@@ -285,13 +311,12 @@ class Dispatcher:
 
     async def _finish_wrap_ups(self, conn: AsyncConnection, work: _Pass) -> bool:
         """End every wrap-up that is due, in the pass's transaction; True if any ended."""
-        acd = self.acd
         ended = False
         for agent_id in self.mirror.wrap_ups_due(work.now):
             work.touched[0].add(agent_id)
             with contextlib.suppress(TransitionError, StaleAgent):
                 record, _ = await transition(
-                    conn, agent_id, AgentEvent.WRAP_UP_EXPIRED, work.now, policy=acd.config.policy
+                    conn, agent_id, AgentEvent.WRAP_UP_EXPIRED, work.now, policy=self._policy
                 )
                 self.mirror.apply_agent(record)
                 ended = True
@@ -303,15 +328,14 @@ class Dispatcher:
         """Read (and on PostgreSQL lock) the rows of the chosen agents and calls: do they
         agree with the mirror? If not, the mirror is put right (rows taken as read, rows
         gone forgotten, rows another instance holds left out) for a new pairing."""
-        acd = self.acd
+        postgres = self._database.postgres
         mirror = self.mirror
         agent_ids = [a.id for _, a in pairs]
         call_ids = [c.id for c, _ in pairs]
         # Calls first, agents only once every call is ours: two instances after the same
         # pair never end up with half of it each (and neither reserving).
         calls = {
-            c.id: c
-            for c in await load_calls(conn, state=None, ids=call_ids, skip_locked=acd.postgres)
+            c.id: c for c in await load_calls(conn, state=None, ids=call_ids, skip_locked=postgres)
         }
         stale_calls = [i for i in call_ids if calls.get(i) != mirror.calls.get(i)]
         agents: dict[str, AgentRecord] = {}
@@ -319,7 +343,7 @@ class Dispatcher:
         if not stale_calls:
             agents = {
                 r.status.agent_id: r
-                for r in await load_agents(conn, ids=agent_ids, skip_locked=acd.postgres)
+                for r in await load_agents(conn, ids=agent_ids, skip_locked=postgres)
             }
             stale_agents = [i for i in agent_ids if agents.get(i) != mirror.agents.get(i)]
             if not stale_agents:
@@ -329,12 +353,10 @@ class Dispatcher:
         missing_calls = [i for i in stale_calls if i not in calls]
         # A row missing from a locking read is either gone or held by another instance.
         busy_agents = (
-            await existing_agents(conn, missing_agents)
-            if acd.postgres and missing_agents
-            else set()
+            await existing_agents(conn, missing_agents) if postgres and missing_agents else set()
         )
         busy_calls = (
-            await existing_calls(conn, missing_calls) if acd.postgres and missing_calls else set()
+            await existing_calls(conn, missing_calls) if postgres and missing_calls else set()
         )
         for agent_id in stale_agents:
             if agent_id in agents:
@@ -357,5 +379,5 @@ class Dispatcher:
 
     async def _offered(self) -> list[CallRecord]:
         """This instance's offered calls (by whichever instance), to hand to their owners."""
-        async with self.acd.transaction() as conn:
-            return await load_calls(conn, state="offered", instance=self.acd.instance)
+        async with self._database.transaction() as conn:
+            return await load_calls(conn, state="offered", instance=self._instance)

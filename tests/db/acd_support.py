@@ -1,4 +1,5 @@
-"""Shared pieces of the ACD service tests: a small configuration, a clock, row readers."""
+"""Shared pieces of the ACD service tests: a small configuration, a clock, row readers,
+and the few steps every test takes (log agents in, run a pass, check the rows agree)."""
 
 from __future__ import annotations
 
@@ -124,3 +125,20 @@ def inconsistencies(calls: list[CallRecord], agents: list[AgentRecord]) -> list[
                 f" rows naming it: {rows}"
             )
     return problems
+
+
+async def reserved(acd: Acd) -> list[tuple[str, str]]:
+    return (await acd.dispatcher.run_pass()).reserved
+
+
+async def log_in(acd: Acd, *agent_ids: str) -> None:
+    for agent_id in agent_ids:
+        await acd.agent_event(agent_id, "log_in")
+
+
+async def state(acd: Acd, agent_id: str) -> AgentState:
+    return (await agent_row(acd, agent_id)).status.state
+
+
+async def assert_consistent(acd: Acd) -> None:
+    assert inconsistencies(await all_calls(acd), await all_agents(acd)) == []

@@ -172,7 +172,7 @@ async def test_an_abandon_racing_another_instances_pass_frees_the_agent(
             raced.append((await west.dispatcher.run_pass()).reserved)
         return record
 
-    monkeypatch.setattr("acd.service.acd.load_call", read_then_race)
+    monkeypatch.setattr("acd.service.call_writes.load_call", read_then_race)
     await east.abandon(ticket)
     # The abandon holds the row: the other instance's pass skips it instead of offering it.
     assert raced == [[]]

@@ -1,6 +1,7 @@
 """The ACD runtime (``acd.service.acd.Acd``) on SQLite and PostgreSQL: queueing, offers,
-answers, ring-outs, abandons, priorities, escalation, overflow, callbacks, estimates,
-reconciliation and the logs reports read. Passes are run by hand with a clock the test moves.
+answers, ring-outs, abandons, priorities, escalation, overflow, callbacks, estimates and
+the logs reports read. Passes are run by hand with a clock the test moves. The repairs
+from Asterisk's channels are in ``test_acd_repairs.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from acd.agents import MISSED_CALLS, STUCK_GRACE, AgentState
+from acd.agents import MISSED_CALLS, AgentState
 from acd.service.acd import DEFAULT_TALK_S, Acd
 from acd.service.tickets import Offer
 from acd.store.call_rows import CallRecord
@@ -21,12 +22,14 @@ from tests.db.acd_support import (
     WRAP_UP_S,
     Clock,
     agent_row,
-    all_agents,
     all_calls,
+    assert_consistent,
     call_row,
     events,
-    inconsistencies,
+    log_in,
     queue_log,
+    reserved,
+    state,
     state_log,
 )
 
@@ -37,28 +40,18 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def acd(db_url: str, clock: Clock) -> AsyncIterator[Acd]:
+def window() -> dict[str, bool]:
+    """Whether the callback window of the ``acd`` fixture's ACD is open (it is, unless a
+    test closes it)."""
+    return {"open": True}
+
+
+@pytest.fixture
+async def acd(db_url: str, clock: Clock, window: dict[str, bool]) -> AsyncIterator[Acd]:
     await sync_config(db_url, CONFIG)
-    service = Acd(db_url, CONFIG, "east", clock=clock)
+    service = Acd(db_url, CONFIG, "east", clock=clock, callback_window_open=lambda: window["open"])
     yield service
     await service.stop()
-
-
-async def reserved(acd: Acd) -> list[tuple[str, str]]:
-    return (await acd.dispatcher.run_pass()).reserved
-
-
-async def log_in(acd: Acd, *agent_ids: str) -> None:
-    for agent_id in agent_ids:
-        await acd.agent_event(agent_id, "log_in")
-
-
-async def state(acd: Acd, agent_id: str) -> AgentState:
-    return (await agent_row(acd, agent_id)).status.state
-
-
-async def assert_consistent(acd: Acd) -> None:
-    assert inconsistencies(await all_calls(acd), await all_agents(acd)) == []
 
 
 # -- offers, answers, wrap-up -------------------------------------------------------------
@@ -302,12 +295,11 @@ async def settle(acd: Acd) -> None:
 
 
 async def test_a_callback_is_reserved_in_the_window_retried_then_given_up(
-    acd: Acd, clock: Clock
+    acd: Acd, clock: Clock, window: dict[str, bool]
 ) -> None:
     runner = Runner()
     acd.callback_runner = runner
-    window = {"open": False}
-    acd.callback_window_open = lambda: window["open"]
+    window["open"] = False
     ticket = await acd.enqueue("c1", "general", caller="13800138000")
     clock.advance(20)
     assert await acd.to_callback(ticket, "13900139000")
@@ -415,81 +407,6 @@ async def test_estimate_gives_the_position_and_a_wait(acd: Acd, clock: Clock) ->
     clock.advance(100)
     await acd.finished(vip, "8001")
     assert await acd.estimate(tickets[2]) == pytest.approx((3, 3 * (100 + WRAP_UP_S) / 2))
-
-
-# -- reconciliation -----------------------------------------------------------------------
-async def test_reconcile_repairs_an_agent_stuck_reserved(acd: Acd, clock: Clock) -> None:
-    ticket = await acd.enqueue("c1", "general", unique_id="u1")
-    await log_in(acd, "8001")
-    assert await reserved(acd) == [("c1", "8001")]
-    live = frozenset({"u1"})
-    clock.advance(STUCK_GRACE - 1)
-    assert await acd.reconcile(frozenset(), live) == []  # within the grace
-    assert await acd.reconcile(frozenset({"8001"}), live) == []
-    clock.advance(1)
-    assert await acd.reconcile(frozenset({"8001"}), live) == []  # its phone rings: fine
-    assert await acd.reconcile(frozenset(), live) == ["agent 8001: reservation_cancelled"]
-    agent = (await agent_row(acd, "8001")).status
-    assert (agent.state, agent.current_call, agent.missed_in_row) == (
-        AgentState.AVAILABLE,
-        None,
-        0,
-    )
-    # The caller is still there: the call must not stay offered to an agent who is free
-    # (it would never be routed again, and the agent could be reserved for a second row).
-    await assert_consistent(acd)
-    row = await call_row(acd, "c1")
-    assert row is not None
-    assert (row.state, row.reserved_agent) == ("waiting", None)
-    assert ticket.offer is None
-
-
-async def test_reconcile_ends_a_call_an_agent_is_stuck_on(acd: Acd, clock: Clock) -> None:
-    ticket = await acd.enqueue("c1", "general", unique_id="u1")
-    await log_in(acd, "8001")
-    assert await reserved(acd) == [("c1", "8001")]
-    assert await acd.answered("c1", "8001") is not None
-    clock.advance(STUCK_GRACE)
-    assert await acd.reconcile(frozenset(), frozenset({"u1"})) == ["agent 8001: call_end"]
-    agent = (await agent_row(acd, "8001")).status
-    assert agent.state is AgentState.WRAP_UP  # the queue's wrap-up, from now
-    assert agent.wrap_up_until == pytest.approx(clock.now + WRAP_UP_S)
-    assert agent.calls_today == 1
-    assert ticket.answered_at is not None
-
-
-async def test_reconcile_closes_rows_of_callers_who_are_gone(acd: Acd, clock: Clock) -> None:
-    await acd.enqueue("gone", "general", unique_id="u1")
-    await acd.enqueue("here", "general", unique_id="u2")
-    await acd.enqueue("untracked", "general")  # no channel known: only the session counts
-    assert await acd.reconcile(frozenset(), frozenset({"u2"})) == []  # too young
-    clock.advance(STUCK_GRACE)
-    assert await acd.reconcile(frozenset(), frozenset({"u2"})) == ["call gone: abandoned"]
-    assert {c.id for c in await all_calls(acd)} == {"here", "untracked"}
-    closed = (await queue_log(acd, "gone"))[-1]
-    assert (closed.event, closed.wait_s, closed.detail) == (
-        "abandon",
-        STUCK_GRACE,
-        "reconciled: no channel",
-    )
-
-
-async def test_reconcile_after_a_restart_closes_rows_no_session_holds(
-    acd: Acd, db_url: str, clock: Clock
-) -> None:
-    await acd.enqueue("old", "general")
-    clock.advance(STUCK_GRACE)
-    restarted = Acd(db_url, CONFIG, "east", clock=clock)  # the same instance, run again
-    other = Acd(db_url, CONFIG, "west", clock=clock)
-    try:
-        assert await other.reconcile(frozenset(), frozenset()) == []  # not its row
-        await restarted.enqueue("new", "general")
-        assert await restarted.reconcile(frozenset(), frozenset()) == ["call old: abandoned"]
-        assert [c.id for c in await all_calls(acd)] == ["new"]
-        assert (await queue_log(acd, "old"))[-1].detail == "reconciled: no session"
-    finally:
-        await restarted.stop()
-        await other.stop()
 
 
 # -- the logs -----------------------------------------------------------------------------
