@@ -189,6 +189,8 @@ class Engine:
         calendar = Calendar.from_settings(
             settings.calendar, settings.path(settings.hotline.holidays)
         )
+        legs = CallbackLegs()
+        agi = settings.agi
         acd = Acd(
             url,
             config,
@@ -198,11 +200,8 @@ class Engine:
                 calendar.now().strftime("%H:%M")
             ),
             unfit_agents=self.devices.unfit,
+            callback_runner=lambda acd: CallbackDialler(acd, self.ami, agi.host, agi.port, legs),
             metrics=self.metrics,
-        )
-        legs = CallbackLegs()
-        acd.callback_runner = CallbackDialler(
-            acd, self.ami, settings.agi.host, settings.agi.port, legs
         )
         self.devices.attach(self.ami)
         self.reconciler = Reconciler(acd, self.ami, self.devices, settings.acd.reconcile_interval)

@@ -53,13 +53,19 @@ __all__ = ["Acd", "CallbackRunner"]
 CallbackRunner = Callable[[CallRecord, Offer], Awaitable[None]]
 """Runs a callback the dispatcher reserved an agent for (``ivr_engine.acd_asterisk.callbacks``)."""
 
+CallbackRunnerFor = Callable[["Acd"], CallbackRunner]
+"""Makes the callback runner of an Acd: the runner reports back to the Acd it is made for,
+so the Acd makes it while it is built, and nothing is set on it afterwards."""
+
 _RETRIES = 5
 DEFAULT_TALK_S = 180.0  # a queue's talk time until it has history
 
 
 class Acd:
     """``unfit_agents``: the agents whose phones cannot ring now (device states);
-    ``callback_window_open``: whether callbacks may be made now."""
+    ``callback_window_open``: whether callbacks may be made now; ``callback_runner``: makes
+    what rings an agent for a callback (without one, callbacks wait for an instance that
+    has one)."""
 
     def __init__(
         self,
@@ -72,6 +78,7 @@ class Acd:
         clock: Callable[[], float] = time.time,
         callback_window_open: Callable[[], bool] = lambda: True,
         unfit_agents: Callable[[], frozenset[str]] = frozenset,
+        callback_runner: CallbackRunnerFor | None = None,
         metrics: AcdMetrics = NO_METRICS,
     ) -> None:
         self.url = url
@@ -79,7 +86,9 @@ class Acd:
         self.config = config
         self.instance = instance
         self.clock = clock
-        self.callback_runner: CallbackRunner | None = None
+        self.callback_runner: CallbackRunner | None = (
+            callback_runner(self) if callback_runner is not None else None
+        )
         self.tickets: dict[str, Ticket] = {}
         self._database = AcdDatabase(url, timeout=timeout)
         self.postgres = self._database.postgres
