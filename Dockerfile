@@ -11,6 +11,7 @@ WORKDIR /opt/ivr-engine
 COPY pyproject.toml README.md ./
 COPY ivr_engine ./ivr_engine
 COPY acd ./acd
+COPY ground ./ground
 RUN pip install --no-cache-dir -e .
 
 COPY config ./config
