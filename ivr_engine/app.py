@@ -11,6 +11,7 @@ import logging
 import signal
 import socket
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -61,7 +62,10 @@ class Engine:
         self.settings = settings
         # One instance per FastAGI port: two engines on one host are told apart (journal, ACD).
         self.instance = f"{socket.gethostname()}:{settings.agi.port}"
-        self.metrics = EngineMetrics()  # GET /metrics; handed to the parts that report
+        self.metrics = EngineMetrics(  # GET /metrics; handed to the parts that report
+            service_level=settings.reports.service_level,
+            timezone=ZoneInfo(settings.calendar.timezone),
+        )
         self.ami = AmiLink(settings.ami, metrics=self.metrics)
         self.loop_monitor = LoopMonitor()
         self.menus = MenuRegistry([settings.path(settings.hotline.menus)], _prompt_ids)

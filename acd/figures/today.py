@@ -61,6 +61,12 @@ class QueueDay:
         value = percent(self.within, self.counted)
         return None if value is None else round(value, 1)
 
+    @property
+    def service_level_ratio(self) -> float | None:
+        """The same figure as a ratio, 0 to 1, unrounded (Prometheus' unit); None when no
+        call counts."""
+        return None if self.counted == 0 else self.within / self.counted
+
     def __add__(self, other: QueueDay) -> QueueDay:
         return QueueDay(
             self.answered + other.answered,

@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Final, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from prometheus_client import (
     CollectorRegistry,
@@ -28,6 +29,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.process_collector import ProcessCollector
 
 from acd.metrics import AcdErrorKind
+from acd.service_level import ServiceLevelDefinition
 from ivr_engine.agi.errors import AgiProtocolError, AgiTimeout
 from ivr_engine.agi.metrics import AgiErrorKind
 from ivr_engine.ami.link import LinkState
@@ -37,6 +39,7 @@ from ivr_engine.journal.metrics import JournalErrorKind
 from ivr_engine.metrics.acd import AcdSnapshot
 from ivr_engine.metrics.backend import CountedBackend
 from ivr_engine.metrics.verbs import agi_verb
+from ivr_engine.settings import CalendarSettings, ReportSettings
 
 if TYPE_CHECKING:
     from acd.service.acd import Acd
@@ -78,6 +81,9 @@ SESSION_OUTCOMES: Final = (
     ("cancelled", "sessions_cancelled"),
 )
 BREAKER_STATES: Final = ("closed", "open", "half-open")
+# The engine's default settings, for metrics made without the engine's own (tests).
+DEFAULT_SERVICE_LEVEL: Final = ReportSettings().service_level
+DEFAULT_TIMEZONE: Final = ZoneInfo(CalendarSettings().timezone)
 
 
 class EngineMetrics:
@@ -85,6 +91,8 @@ class EngineMetrics:
 
     ``calls_route``: the FastAGI route whose live sessions are the calls in the IVR.
     ``acd_refresh``: seconds between two reads of the ACD's figures.
+    ``service_level`` and ``timezone``: the engine's ``reports.service_level`` and
+    ``calendar.timezone``, which today's figures of the ACD follow, as on the wallboard.
     """
 
     def __init__(
@@ -93,6 +101,8 @@ class EngineMetrics:
         *,
         calls_route: str = "hotline",
         acd_refresh: float = 5.0,
+        service_level: ServiceLevelDefinition = DEFAULT_SERVICE_LEVEL,
+        timezone: ZoneInfo = DEFAULT_TIMEZONE,
     ) -> None:
         # No ``*_created`` series: the text format shows each as one more gauge per series,
         # and neither rates nor alerts need them. (A switch of prometheus_client's, for the
@@ -101,6 +111,8 @@ class EngineMetrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         self.calls_route = calls_route
         self.acd_refresh = acd_refresh
+        self.service_level = service_level
+        self.timezone = timezone
         self.command_seconds = Histogram(
             "ivr_agi_command_seconds",
             "AGI command round trip, from sending the command to its reply, by verb.",
@@ -191,7 +203,12 @@ class EngineMetrics:
         if loop is not None:
             self.loop = loop
         if acd is not None and (self.acd is None or self.acd.acd is not acd):
-            self.acd = AcdSnapshot(acd, interval=self.acd_refresh)
+            self.acd = AcdSnapshot(
+                acd,
+                service_level=self.service_level,
+                timezone=self.timezone,
+                interval=self.acd_refresh,
+            )
 
     def counted(self, backend: SubscriberBackend) -> CountedBackend:
         """``backend``, counting its failures; its circuit breaker's state is reported."""
@@ -314,14 +331,39 @@ def _acd(snapshot: AcdSnapshot) -> Iterator[Metric]:
     callbacks = GaugeMetricFamily(
         "ivr_acd_callbacks_owed", "Callbacks owed (not made yet), by queue.", labels=["queue"]
     )
+    answered = GaugeMetricFamily(
+        "ivr_acd_calls_answered_today",
+        "Calls answered today (since the hotline's midnight), by queue.",
+        labels=["queue"],
+    )
+    abandoned = GaugeMetricFamily(
+        "ivr_acd_calls_abandoned_today",
+        "Callers who hung up today waiting for an agent (short abandons included), by queue.",
+        labels=["queue"],
+    )
+    service_level = GaugeMetricFamily(
+        "ivr_acd_service_level_today_ratio",
+        "Today's service level (reports.service_level), 0 to 1, by queue; a queue is left"
+        " out while none of today's calls counts.",
+        labels=["queue"],
+    )
     now = snapshot.acd.clock()
     for queue in sorted(figures.queues, key=lambda q: q.name):
         waiting.add_metric([queue.name], queue.waiting)
         longest.add_metric([queue.name], queue.longest_wait_s(now) or 0.0)
         callbacks.add_metric([queue.name], queue.callbacks)
+        day = figures.today.of(queue.name)
+        answered.add_metric([queue.name], day.answered)
+        abandoned.add_metric([queue.name], day.abandoned)
+        ratio = day.service_level_ratio
+        if ratio is not None:
+            service_level.add_metric([queue.name], ratio)
     yield waiting
     yield longest
     yield callbacks
+    yield answered
+    yield abandoned
+    yield service_level
     yield GaugeMetricFamily(
         "ivr_acd_snapshot_age_seconds",
         "Seconds since the ACD's figures above were read from its database.",

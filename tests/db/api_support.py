@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from acd.config import AcdConfig
 from acd.service.acd import Acd
 from acd.store.sync import sync_config
 from ground.database import make_engine
@@ -77,12 +78,13 @@ async def api_harness(
     *,
     menus: MenuRegistry | None = None,
     calendar: Calendar | None = None,
+    config: AcdConfig = CONFIG,
 ) -> AsyncIterator[ApiHarness]:
     """``menus`` and ``calendar`` (their holidays read from a file) add the operations
-    endpoints of the menus and the holiday calendar."""
+    endpoints of the menus and the holiday calendar; ``config``: the ACD's."""
     clock = clock or Clock()
-    await sync_config(db_url, CONFIG)
-    acd = Acd(db_url, CONFIG, "east", clock=clock)
+    await sync_config(db_url, config)
+    acd = Acd(db_url, config, "east", clock=clock)
     engine = make_engine(db_url, connect_timeout=5, command_timeout=10)
     ami = RecordingAmi()
     server = build_api(

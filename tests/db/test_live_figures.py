@@ -1,7 +1,9 @@
 """One ACD state, read through the three places a supervisor sees it: the operations API
 (``GET /queues``, ``GET /agents``), the wallboard's snapshot and the Prometheus exposition
-of ``/metrics``. Each queue's figures must be the same in all three, and the service level
-today on the wallboard must be the one the queues report gives for today.
+of ``/metrics``. Each queue's figures must be the same in all three, today's answered,
+abandoned and service level too (by the same settings: the service-level definition, the
+queues' own thresholds, the hotline's day), and the service level today on the wallboard
+must be the one the queues report gives for today.
 
 The centre at T0 (agents 8001-8005 of tests/db/acd_support.py, the clock the test sets):
 
@@ -21,6 +23,7 @@ The centre at T0 (agents 8001-8005 of tests/db/acd_support.py, the clock the tes
     s-cb    spill    callback owed, waiting (billing 5)  T0 - 200
 
 Today also: b-done answered in 45 s, g-gone abandoned after 40 s, g-short after 3 s.
+T0 is 23:06:40 in the hotline's time zone (Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.agents import AgentState
@@ -39,10 +43,11 @@ from acd.store.sync import sync_config
 from ground.database import make_engine
 from ivr_engine.metrics.engine import EngineMetrics
 from ivr_engine.reports.registry import REPORTS
+from ivr_engine.settings import Settings
 from ivr_engine.wallboard.data import WallboardData
 from tests.db.acd_support import CONFIG, RAW, T0, Clock
 from tests.db.api_support import ApiHarness, api_harness
-from tests.db.reports_support import ZONE, settings_at
+from tests.db.reports_support import ZONE, add_queue_log, settings_at
 from tests.unit.metrics.support import Samples, scrape
 
 STATES = [state.value for state in AgentState]
@@ -108,8 +113,49 @@ async def wallboard_of(url: str, config: AcdConfig, definition: ServiceLevelDefi
         await data.close()
 
 
+async def metrics_of(acd: Acd, definition: ServiceLevelDefinition) -> Samples:
+    """The exposition once the ACD's figures are read, today's in the hotline's time zone."""
+    metrics = EngineMetrics(service_level=definition, timezone=ZONE)
+    metrics.watch(acd=acd)
+    assert metrics.acd is not None
+    try:
+        await metrics.acd.refresh()
+    finally:
+        await metrics.stop()
+    return scrape(metrics)
+
+
 def prometheus(samples: Samples, name: str, **labels: str) -> float:
     return samples[(name, frozenset(labels.items()))]
+
+
+def ratio_today(samples: Samples, queue: str) -> float | None:
+    """A queue's service level today in /metrics (None: left out, no call counts)."""
+    return samples.get(("ivr_acd_service_level_today_ratio", frozenset({("queue", queue)})))
+
+
+Day = tuple[float, float, float | None]  # answered, abandoned, service level in percent
+
+
+def days(queues: list[Any], board: Any, samples: Samples) -> tuple[dict[str, Day], ...]:
+    """Each queue's day so far through GET /queues, the wallboard and /metrics (its ratio
+    in percent to a tenth, as the others show it)."""
+    by_api = {
+        q["name"]: (q["answered_today"], q["abandoned_today"], q["service_level_today_pct"])
+        for q in queues
+    }
+    by_board = {
+        q["name"]: (q["answered"], q["abandoned"], q["service_level_pct"]) for q in board["queues"]
+    }
+    by_metrics = {}
+    for name in by_board:
+        ratio = ratio_today(samples, name)
+        by_metrics[name] = (
+            prometheus(samples, "ivr_acd_calls_answered_today", queue=name),
+            prometheus(samples, "ivr_acd_calls_abandoned_today", queue=name),
+            None if ratio is None else round(100 * ratio, 1),
+        )
+    return by_api, by_board, by_metrics
 
 
 def every_state(counts: Mapping[str, int]) -> dict[str, int]:
@@ -122,11 +168,7 @@ async def test_the_api_the_wallboard_and_the_metrics_show_the_same_figures(db_ur
         await build_centre(api.acd, clock)
         queues, agents = await _from_the_api(api)
         board = await wallboard_of(db_url, CONFIG, DEFINITION)
-        metrics = EngineMetrics()
-        metrics.watch(acd=api.acd)
-        assert metrics.acd is not None
-        await metrics.acd.refresh()
-        samples = scrape(metrics)
+        samples = await metrics_of(api.acd, DEFINITION)
 
     names = [q["name"] for q in board["queues"]]
     assert names == list(CONFIG.queues)
@@ -187,6 +229,13 @@ async def test_the_api_the_wallboard_and_the_metrics_show_the_same_figures(db_ur
     assert [by_metrics[q][2] for q in ("general", "orders", "spill")] == [0, 1, 1]
     assert every_agent == every_state({"reserved": 2, "on-call": 1, "paused": 1, "wrap-up": 1})
 
+    api_days, board_days, metrics_days = days(queues, board, samples)
+    assert api_days == board_days
+    assert metrics_days == board_days
+    # general: g-talk within 20 s / (g-talk + g-gone); g-short is left out but abandoned
+    assert (board_days["general"], board_days["billing"]) == ((1, 2, 50.0), (1, 0, 0.0))
+    assert board_days["orders"] == (0, 0, None)  # a callback owed is not answered yet
+
 
 async def _from_the_api(api: ApiHarness) -> tuple[list[Any], list[Any]]:
     status, queues = await api.call("GET", "/queues", "supervisor")
@@ -243,3 +292,57 @@ async def _reported(engine: AsyncEngine, definition: ServiceLevelDefinition) -> 
     settings = settings_at("2025-06-15 23:06:40", service_level=definition.model_dump())
     report = await spec.build(engine, params, settings)
     return {row["queue"]: row["service_level_pct"] for row in report.rows}
+
+
+async def add_day_edges(db_url: str) -> None:
+    """Two more lines in the queue log, about the hotline's midnight (Asia/Shanghai): an
+    answer within 20 s early today (the day before in UTC) and an abandon late the day
+    before (within the last 24 hours)."""
+    engine = make_engine(db_url, connect_timeout=5, command_timeout=10)
+    try:
+        await add_queue_log(
+            engine,
+            [
+                ("g-early", "general", "answer", "2025-06-15 04:00:00", "8002", 12.0, None, ""),
+                ("b-late", "billing", "abandon", "2025-06-14 23:30:00", None, 60.0, None, ""),
+            ],
+        )
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("queue_thresholds", [False, True])
+async def test_the_service_level_today_is_the_same_in_the_api_the_wallboard_and_the_metrics(
+    db_url: str, queue_thresholds: bool
+) -> None:
+    definition = DEFINITION.model_copy(update={"queue_thresholds": queue_thresholds})
+    settings = Settings.model_validate(
+        {"calendar": {"timezone": ZONE.key}, "reports": {"service_level": definition.model_dump()}}
+    )
+    clock = Clock()
+    async with api_harness(db_url, clock, settings, config=OWN_THRESHOLD) as api:
+        await build_centre(api.acd, clock)
+        await add_day_edges(db_url)
+        queues, _agents = await _from_the_api(api)
+        board = await wallboard_of(db_url, OWN_THRESHOLD, definition)
+        samples = await metrics_of(api.acd, definition)
+
+    api_days, board_days, metrics_days = days(queues, board, samples)
+    assert api_days == board_days
+    assert metrics_days == board_days
+    billing = 1.0 if queue_thresholds else 0.0  # b-done, answered in 45 s; its own: 50 s
+    assert board_days == {
+        "general": (2, 2, 66.7),  # g-early and g-talk within 20 s / (them + g-gone)
+        "orders": (0, 0, None),
+        "vip": (0, 0, None),
+        "billing": (1, 0, 100 * billing),  # b-late was yesterday's
+        "spill": (0, 0, None),
+    }
+    ratios = {name: ratio_today(samples, name) for name in board_days}
+    assert ratios == {
+        "general": 2 / 3,
+        "orders": None,
+        "vip": None,
+        "billing": billing,
+        "spill": None,
+    }

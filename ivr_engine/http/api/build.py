@@ -4,6 +4,7 @@ its tools, built here once."""
 from __future__ import annotations
 
 from importlib.metadata import version
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -53,7 +54,14 @@ def build_api(
     server = ApiServer(Guard(TokenStore(engine)), audit, INFO)
     if acd is not None and supervision is not None:
         server.add(AGENT_ENDPOINTS, acd)
-        server.add(SUPERVISOR_ENDPOINTS, SupervisorTools(acd, supervision))
+        supervisor = SupervisorTools(
+            acd,
+            supervision,
+            engine,
+            settings.reports.service_level,
+            ZoneInfo(settings.calendar.timezone),
+        )
+        server.add(SUPERVISOR_ENDPOINTS, supervisor)
     server.add(REPORT_ENDPOINTS, ReportTools(engine, settings))
     server.add(BLACKLIST_ENDPOINTS, BlacklistStore(settings, engine))
     if menus is not None:

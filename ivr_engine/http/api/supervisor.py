@@ -5,11 +5,15 @@ a call."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from acd.agents import SUPERVISOR, AgentEvent, AgentState
+from acd.figures import Today, day_start, read_today
 from acd.service.acd import Acd
+from acd.service_level import ServiceLevelDefinition
 from acd.store.call_rows import CallRecord
 from ivr_engine.acd_asterisk.supervision import ActionRefused, SpyMode, Supervision
 from ivr_engine.ami import AmiUnavailable
@@ -57,11 +61,23 @@ class Done(BaseModel):
 
 @dataclass(frozen=True)
 class SupervisorTools:
-    """What the supervisors' endpoints work with: the ACD, and Asterisk for the actions on
-    calls (listen, whisper, barge, transfer, hang up)."""
+    """What the supervisors' endpoints work with: the ACD, Asterisk for the actions on
+    calls (listen, whisper, barge, transfer, hang up), and for the queues' day so far the
+    database whose queue log is read (the API's own, so the read never holds the ACD's
+    write lock on SQLite) with the settings the wallboard's figures follow: the engine's
+    ``reports.service_level`` and the hotline's time zone."""
 
     acd: Acd
     supervision: Supervision
+    database: AsyncEngine
+    service_level: ServiceLevelDefinition
+    timezone: ZoneInfo
+
+    async def today(self, now: float) -> Today:
+        """Each queue's answers and abandons since the hotline's midnight before ``now``."""
+        since = day_start(now, self.timezone)
+        async with self.database.connect() as conn:
+            return await read_today(conn, since, self.service_level, self.acd.config)
 
 
 async def list_agents(tools: SupervisorTools, _call: ApiRequest) -> AgentList:
@@ -72,7 +88,9 @@ async def list_agents(tools: SupervisorTools, _call: ApiRequest) -> AgentList:
 async def list_queues(tools: SupervisorTools, _call: ApiRequest) -> QueueList:
     acd = tools.acd
     agents, calls = await acd.agents(), await acd.waiting()
-    return QueueList(queues=queue_views(acd.config, agents, calls, acd.clock()))
+    now = acd.clock()
+    today = await tools.today(now)
+    return QueueList(queues=queue_views(acd.config, agents, calls, today, now))
 
 
 async def list_calls(tools: SupervisorTools, _call: ApiRequest) -> CallList:
@@ -201,10 +219,14 @@ SUPERVISOR_ENDPOINTS: tuple[Endpoint[SupervisorTools], ...] = (
         "GET",
         "/queues",
         list_queues,
-        "Every queue now",
+        "Every queue now and its day so far",
         "supervisor",
         STAFF,
         response=QueueList,
+        description="The figures the wallboard shows, defined once: callers waiting now,"
+        " the longest wait, the queue's agents by state, and today's answered and abandoned"
+        " calls and service level, judged by the engine's reports.service_level settings"
+        " from the hotline's midnight.",
     ),
     Endpoint(
         "POST",

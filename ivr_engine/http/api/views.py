@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from acd.agents import utc_datetime
 from acd.config import AcdConfig, ServiceLevel
-from acd.figures import queues_now
+from acd.figures import Today, queues_now
 from acd.store.agent_rows import AgentRecord
 from acd.store.call_rows import CallRecord
 
@@ -48,14 +48,25 @@ class CallList(BaseModel):
 
 
 class QueueView(BaseModel):
-    """A queue now: the ACD's live figures (:mod:`acd.figures`), as the wallboard and
-    ``/metrics`` show them (docs/wallboard.md defines each)."""
+    """A queue now and its day so far: the ACD's live figures (:mod:`acd.figures`), as the
+    wallboard and ``/metrics`` show them (docs/wallboard.md defines each)."""
 
     name: str
     waiting: int = Field(description="callers waiting for an agent, ringing one included")
     offered: int = Field(description="of the callers waiting, those whose agent's phone rings")
     talking: int
     longest_wait_s: float = Field(description="the longest wait of a caller waiting now; 0: none")
+    answered_today: int = Field(
+        description="calls an agent picked up today (since the hotline's midnight)"
+    )
+    abandoned_today: int = Field(
+        description="callers who hung up today while waiting or while an agent's phone rang,"
+        " short abandons included"
+    )
+    service_level_today_pct: float | None = Field(
+        description="the service level of today's calls, in percent (reports.service_level;"
+        " with queue_thresholds, judged by the queue's own threshold); null: no call counts yet"
+    )
     service_level_target: str | None = Field(description="null: the queue is no longer configured")
     agents: dict[str, int] = Field(
         description="agents who can take the queue's calls (its requirements before any"
@@ -101,11 +112,16 @@ def _target(level: ServiceLevel) -> str:
 
 
 def queue_views(
-    config: AcdConfig, agents: list[AgentRecord], calls: list[CallRecord], now: float
+    config: AcdConfig,
+    agents: list[AgentRecord],
+    calls: list[CallRecord],
+    today: Today,
+    now: float,
 ) -> list[QueueView]:
     views = []
     for queue in queues_now(config, agents, calls):
         settings = config.queues.get(queue.name)
+        day = today.of(queue.name)
         views.append(
             QueueView(
                 name=queue.name,
@@ -113,6 +129,9 @@ def queue_views(
                 offered=queue.ringing,
                 talking=queue.talking,
                 longest_wait_s=queue.longest_wait_s(now) or 0.0,
+                answered_today=day.answered,
+                abandoned_today=day.abandoned,
+                service_level_today_pct=day.service_level_pct,
                 service_level_target=None if settings is None else _target(settings.service_level),
                 agents={state: count for state, count in queue.agents.items() if count},
             )
