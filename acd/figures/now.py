@@ -30,16 +30,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from acd.agents import AgentState
 from acd.config import AcdConfig, QueueSettings
 from acd.routing import AgentView, qualifies
 from acd.store.agent_rows import AgentRecord
 from acd.store.call_rows import CallRecord
+from acd.store.tables import AGENT_STATES, NOT_ANSWERED
 
 __all__ = ["STATES", "QueueNow", "agents_by_state", "is_waiting", "longest_wait_s", "queues_now"]
 
-STATES: tuple[str, ...] = tuple(state.value for state in AgentState)
-NOT_ANSWERED = ("waiting", "offered")  # offered: an agent is reserved and its phone rings
+STATES: tuple[str, ...] = AGENT_STATES  # every agent state, as the agents table spells it
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from acd.store.call_rows import (
     log_queue,
     move_call,
 )
-from acd.store.tables import WaitingCallRow
+from acd.store.tables import NOT_ANSWERED, WaitingCallRow
 
 __all__ = [
     "answer",
@@ -228,7 +228,7 @@ async def set_priority(conn: AsyncConnection, queue: str, priority: int) -> int:
     """Every call waiting or offered in ``queue`` gets ``priority``; how many rows changed."""
     result = await conn.execute(
         update(WaitingCallRow)
-        .where(WaitingCallRow.queue == queue, WaitingCallRow.state.in_(("waiting", "offered")))
+        .where(WaitingCallRow.queue == queue, WaitingCallRow.state.in_(NOT_ANSWERED))
         .values(priority=priority)
     )
     return int(result.rowcount or 0)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from acd.agents import epoch_seconds, utc_datetime
 from acd.routing import WaitingCall
-from acd.store.tables import AcdBase, QueueLogRow, WaitingCallRow
+from acd.store.tables import NOT_ANSWERED, AcdBase, QueueLogRow, WaitingCallRow
 
 __all__ = [
     "CallRecord",
@@ -257,7 +257,7 @@ async def waiting_ahead(conn: AsyncConnection, call: WaitingCall) -> int:
     entered = utc_datetime(call.entered_at)
     query = select(func.count()).where(
         W.queue == call.queue,
-        W.state.in_(("waiting", "offered")),
+        W.state.in_(NOT_ANSWERED),
         W.call_id != call.id,
         or_(
             W.priority > call.priority,

@@ -49,6 +49,7 @@ MARKS_COUNTER = 1  # acd_changes row of SQLite's marks
 SKILLS_COUNTER = 2  # acd_changes row that moves on when agents' skills change
 
 CALL_STATES = ("waiting", "offered", "answered", "abandoned", "overflowed", "callback")
+NOT_ANSWERED = ("waiting", "offered")  # no agent has the call yet (offered: its phone rings)
 CALL_KINDS = ("caller", "callback")  # a caller on the line, or a callback owed to one
 QUEUE_EVENTS = (
     "enter",
