@@ -124,6 +124,10 @@ def asterisk_conf(settings_path: str | None, conf_dir: Path, check: bool) -> Non
     click.echo(f"{conf_dir}: agrees with {settings.source}")
 
 
+# A simulated wait longer than a day would print announcements without end.
+MAX_AGENT_AFTER_S = 86400.0
+
+
 @main.command()
 @click.option("--dnis", default="10086", show_default=True, help="The number dialled.")
 @click.option("--caller", default="13900139000", show_default=True, help="The calling number.")
@@ -137,12 +141,12 @@ def asterisk_conf(settings_path: str | None, conf_dir: Path, check: bool) -> Non
 @click.option(
     "--agent-after",
     "agent_after",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=MAX_AGENT_AFTER_S),
     default=20.0,
     show_default=True,
     metavar="SECONDS",
-    help="A queue node's call waits this long (simulated) before the agents of the ACD "
-    "configuration are free; the ACD's routing picks who answers, and the menu goes on "
+    help="A queue node's call waits this long (simulated, at most a day) before the agents "
+    "of the ACD configuration are free; the ACD's routing picks who answers, and the menu goes on "
     "at after_agent. Announcements, escalation and the queue's max-wait action (overflow, "
     "a callback offer answered with --keys, an announcement) come first if they are due.",
 )

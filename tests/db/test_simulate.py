@@ -58,6 +58,14 @@ def test_unknown_number_is_a_clear_error(demo_env: dict[str, str]) -> None:
     assert "no menu answers 12345" in result.output
 
 
+def test_an_agent_later_than_a_day_is_refused(demo_env: dict[str, str]) -> None:
+    """A wait without end would print announcements without end: refused at the door."""
+    args = ["simulate", "--keys", "1,0", "--agent-after", "1e9"]
+    result = CliRunner().invoke(main, args, env=demo_env)
+    assert result.exit_code == 2
+    assert "--agent-after" in result.output and "86400" in result.output
+
+
 # -- queue nodes: a simulated desk on config/acd.yaml, a simulated clock ------------------
 
 POSITION_1_WAIT_1 = "  ♪ 您现在排在第 一 位， 预计等待时间 一 分钟，请您耐心等候。"
